@@ -1,0 +1,15 @@
+# The skald daemon. Everything but main() is a static library so tests can link the parts.
+add_library(skald_host STATIC
+  config/config.c
+  daemon/lockfile.c daemon/control.c daemon/recovery.c
+  runtime/workers.c runtime/generation.c runtime/queue_migrate.c
+  http/server.c http/router.c http/reply.c http/json_body.c
+  http/routes_system.c http/routes_debug.c)
+target_link_libraries(skald_host PUBLIC skald_base PkgConfig::MHD PkgConfig::JANSSON PkgConfig::INIH)
+# Plugins are looked for beside the build tree until installed; an installed skald looks in lib/skald/plugins.
+target_compile_definitions(skald_host PRIVATE
+  SKALD_DEFAULT_PLUGIN_DIR="$<IF:$<BOOL:${SKALD_INSTALL_LAYOUT}>,${CMAKE_INSTALL_FULL_LIBDIR}/skald/plugins,${SKALD_PLUGIN_OUTPUT_DIR}>")
+
+add_executable(skald main.c)
+target_link_libraries(skald PRIVATE skald_host)
+install(TARGETS skald RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -1,0 +1,53 @@
+/*
+ * One HTTP request, from its first handler call to libmicrohttpd's completion callback.
+ * Two parties may hold it: libmicrohttpd (until completion) and a worker task (until the task
+ * ends). `refs` counts them; the last one frees it.
+ */
+#ifndef SKALD_HTTP_REQUEST_H
+#define SKALD_HTTP_REQUEST_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/app.h"
+#include "http/reply.h"
+#include "runtime/generation.h"
+
+enum request_state {
+    REQUEST_READING = 0,   /* headers and body arriving */
+    REQUEST_RUNNING = 1,   /* suspended, a worker task owns the work */
+    REQUEST_ANSWERED = 2,  /* reply ready (set by the worker or by shutdown), connection resumed */
+};
+
+struct http_request;
+
+/* Runs on a worker with a pinned generation (NULL before the first one); fills reply. */
+typedef void (*http_async_fn)(struct http_request *req, struct generation *gen,
+                              struct http_reply *reply);
+
+struct http_request {
+    struct MHD_Connection *conn;
+    struct http_server *server;
+    struct app *app;
+    const char *method;         /* libmicrohttpd's, valid while the connection lives */
+    const char *url;
+    char *body;                 /* owned, NUL-terminated */
+    size_t body_len;
+    int body_too_large;
+    int handler_calls;
+    atomic_int state;           /* enum request_state */
+    atomic_int refs;
+    atomic_int cancel;          /* cancel flag of the backend calls made for this request */
+    http_async_fn async_fn;
+    struct http_reply reply;    /* written by whoever moved state to ANSWERED */
+    int64_t started_ns;
+    struct http_request *prev_in_flight, *next_in_flight; /* guarded by the server's lock */
+};
+
+/* Fills a call context for a backend call made for req, with the configured call deadline. */
+void http_request_call_ctx(struct http_request *req, struct generation *gen,
+                           struct skald_call_ctx *ctx, char *err, size_t err_cap);
+
+#endif
