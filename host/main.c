@@ -49,7 +49,7 @@ static int make_dirs(const char *path, char *err, size_t err_cap)
             char saved = *p;
             *p = '\0';
             if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-                snprintf(err, err_cap, "cannot create %s: %s", buf, strerror(errno));
+                snprintf(err, err_cap, "cannot create %.900s: %s", buf, strerror(errno));
                 return -1;
             }
             *p = saved;
