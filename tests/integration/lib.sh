@@ -21,9 +21,9 @@ cleanup() {
   pids=$(jobs -p)
   [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null || true
   [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
-  wait 2>/dev/null || true
+  wait || true
   rm -rf "$WORK"
-}
+} 2>/dev/null
 trap cleanup EXIT
 
 fail() {
