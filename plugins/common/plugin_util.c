@@ -64,6 +64,24 @@ int plugin_config_u64(const struct skald_host *host, const char *key, uint64_t d
     return SKALD_OK;
 }
 
+int plugin_config_double(const struct skald_host *host, const char *key, double def, double min,
+                         double max, double *out, char *err, size_t err_cap)
+{
+    const char *v = skald_config_get(host, key);
+    if (!v) {
+        *out = def;
+        return SKALD_OK;
+    }
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end != '\0' || !(d >= min && d <= max))
+        return plugin_fail(err, err_cap, SKALD_EINVAL, "key '%s': '%s' is not a number from %g to %g",
+                           key, v, min, max);
+    *out = d;
+    return SKALD_OK;
+}
+
 int plugin_config_bool(const struct skald_host *host, const char *key, int def, int *out, char *err,
                        size_t err_cap)
 {

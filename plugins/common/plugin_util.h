@@ -25,6 +25,10 @@ int plugin_config_check_keys(const struct skald_host *host, const char *const *a
 int plugin_config_u64(const struct skald_host *host, const char *key, uint64_t def, uint64_t min,
                       uint64_t max, uint64_t *out, char *err, size_t err_cap);
 
+/* Reads a decimal number key; absent = def. Out of [min, max] or not a number: SKALD_EINVAL. */
+int plugin_config_double(const struct skald_host *host, const char *key, double def, double min,
+                         double max, double *out, char *err, size_t err_cap);
+
 /* Reads a boolean key (on/off, true/false, yes/no, 1/0); absent = def. */
 int plugin_config_bool(const struct skald_host *host, const char *key, int def, int *out, char *err,
                        size_t err_cap);
