@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check/check_session.h"
+#include "core/clock.h"
 
 static int check_vectors_finite(const float *v, size_t count)
 {
@@ -13,6 +14,37 @@ static int check_vectors_finite(const float *v, size_t count)
         if (!isfinite(v[i]))
             return 0;
     return 1;
+}
+
+struct check_embed_shared {
+    struct plugin_instance *inst;
+    const float *expected; /* the vector of CHECK_EMBED_TEXT */
+    uint32_t dims;
+};
+
+#define CHECK_EMBED_TEXT "check text number 0 about skald"
+
+/* One of eight threads: 20 calls, each must give the same vector as the single-threaded one. */
+static int check_embed_thread(void *arg, int index)
+{
+    struct check_embed_shared *sh = arg;
+    const struct skald_embedding_ops *ops = plugin_instance_ops(sh->inst, embedding);
+    atomic_int never = 0;
+    char err[256];
+    float *v = calloc(sh->dims, sizeof *v);
+    const char *text = CHECK_EMBED_TEXT;
+    int bad = v == NULL;
+    (void)index;
+    for (int k = 0; k < 20 && !bad; k++) {
+        struct skald_call_ctx ctx = {sizeof ctx, 0, 0, &never, err, sizeof err};
+        if (ops->embed(sh->inst->handle, &ctx, &text, 1, v) != SKALD_OK)
+            bad = 1;
+        for (uint32_t d = 0; d < sh->dims && !bad; d++)
+            if (fabsf(v[d] - sh->expected[d]) > 1e-3f)
+                bad = 1;
+    }
+    free(v);
+    return bad;
 }
 
 void check_embedding(struct check_session *s, struct plugin_instance *inst)
@@ -64,6 +96,19 @@ void check_embedding(struct check_session *s, struct plugin_instance *inst)
         check_result(r, diff < 1e-3 * dims, "same text, same vector alone or in a batch",
                      "sum of differences %g", diff);
     }
+
+    struct check_embed_shared shared = {inst, a, dims};
+    int failed = check_threads(8, check_embed_thread, &shared);
+    check_result(r, failed == 0, "eight threads embedding at once get the same vectors",
+                 "%d of 8 threads failed", failed);
+
+    ctx = check_ctx(s, CHECK_CTX_LIVE);
+    ctx.deadline_ns = clock_monotonic_ns() + 50 * 1000000LL;
+    rc = ops->embed(inst->handle, &ctx, texts, 1, b);
+    int64_t late_ms = (clock_monotonic_ns() - ctx.deadline_ns) / 1000000;
+    check_result(r, (rc == SKALD_OK || rc == SKALD_ETIMEDOUT) && late_ms <= 100,
+                 "a call returns within 100 ms of its deadline", "%s, %lld ms after the deadline",
+                 check_status_name(rc), (long long)late_ms);
 
     ctx = check_ctx(s, CHECK_CTX_EXPIRED);
     rc = ops->embed(inst->handle, &ctx, texts, 1, a);

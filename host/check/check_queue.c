@@ -2,6 +2,7 @@
  * owner only, release, dead items, export/import/remove for a backend swap, not_before, and
  * durability as the plugin declares it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -67,6 +68,97 @@ static size_t check_queue_lease(struct check_session *s, const struct skald_queu
         SKALD_OK)
         return SIZE_MAX;
     return n;
+}
+
+#define CHECK_CONC_TOPIC "check.concurrent"
+#define CHECK_CONC_ITEMS 400
+
+struct check_queue_conc {
+    struct plugin_instance *inst;
+    atomic_int claimed[CHECK_CONC_ITEMS + 1]; /* by payload number: times leased */
+};
+
+static int check_queue_conc_visit(void *arg, const struct skald_queue_item *item)
+{
+    struct check_queue_conc *c = arg;
+    char num[16] = "";
+    size_t len = item->payload_len < sizeof num - 1 ? item->payload_len : sizeof num - 1;
+    memcpy(num, item->payload, len);
+    int k = atoi(num);
+    if (k >= 0 && k < CHECK_CONC_ITEMS)
+        atomic_fetch_add(&c->claimed[k], 1);
+    else
+        atomic_fetch_add(&c->claimed[CHECK_CONC_ITEMS], 1);
+    return 0;
+}
+
+struct check_queue_leaser {
+    struct check_queue_conc *conc;
+    int64_t ids[32];
+    size_t n;
+};
+
+static int check_queue_leaser_visit(void *arg, const struct skald_queue_item *item)
+{
+    struct check_queue_leaser *l = arg;
+    if (l->n < 32)
+        l->ids[l->n++] = item->id;
+    return check_queue_conc_visit(l->conc, item);
+}
+
+/* One of eight leasers: leases batches of up to 7 and acks them until the topic is empty. */
+static int check_queue_leaser_thread(void *arg, int index)
+{
+    struct check_queue_conc *c = arg;
+    const struct skald_queue_ops *ops = plugin_instance_ops(c->inst, queue);
+    char owner[32], err[256];
+    snprintf(owner, sizeof owner, "check-conc-%d", index);
+    atomic_int never = 0;
+    for (;;) {
+        struct check_queue_leaser l = {c, {0}, 0};
+        size_t n = 0;
+        struct skald_call_ctx ctx = {sizeof ctx, 0, 0, &never, err, sizeof err};
+        if (ops->lease(c->inst->handle, &ctx, CHECK_CONC_TOPIC, 7, 60000, owner,
+                       check_queue_leaser_visit, &l, &n) != SKALD_OK)
+            return 1;
+        if (n == 0)
+            return 0;
+        size_t missed = 0;
+        if (ops->ack(c->inst->handle, &ctx, l.ids, l.n, owner, &missed) != SKALD_OK || missed)
+            return 1;
+    }
+}
+
+static int check_queue_concurrent(struct check_session *s, struct plugin_instance *inst)
+{
+    const struct skald_queue_ops *ops = plugin_instance_ops(inst, queue);
+    static struct check_queue_conc conc;
+    static char payloads[CHECK_CONC_ITEMS][8];
+    struct skald_queue_new_item items[CHECK_CONC_ITEMS];
+    memset(&conc, 0, sizeof conc);
+    conc.inst = inst;
+    for (int k = 0; k < CHECK_CONC_ITEMS; k++) {
+        snprintf(payloads[k], sizeof payloads[k], "%d", k);
+        items[k] = (struct skald_queue_new_item){CHECK_CONC_TOPIC, NULL, payloads[k],
+                                                 strlen(payloads[k]), 0};
+    }
+    struct skald_call_ctx ctx = check_ctx(s, CHECK_CTX_LIVE);
+    if (ops->enqueue(inst->handle, &ctx, items, CHECK_CONC_ITEMS, NULL) != SKALD_OK)
+        return 8;
+    int failed = check_threads(8, check_queue_leaser_thread, &conc);
+    for (int k = 0; k <= CHECK_CONC_ITEMS; k++)
+        if (atomic_load(&conc.claimed[k]) != (k < CHECK_CONC_ITEMS ? 1 : 0))
+            return failed ? failed : 1;
+    return failed;
+}
+
+/* Run in a child that is killed right after: one acknowledged enqueue. */
+static int check_queue_enqueue_one(struct check_session *s, struct plugin_instance *inst)
+{
+    const struct skald_queue_ops *ops = plugin_instance_ops(inst, queue);
+    struct skald_queue_new_item item = {CHECK_TOPIC, NULL, "killed", 6, 0};
+    struct skald_call_ctx ctx = check_ctx(s, CHECK_CTX_LIVE);
+    return ops->enqueue(inst->handle, &ctx, &item, 1, NULL);
 }
 
 void check_queue(struct check_session *s, struct plugin_instance *inst)
@@ -187,17 +279,18 @@ void check_queue(struct check_session *s, struct plugin_instance *inst)
     check_result(r, rc == SKALD_ETIMEDOUT, "expired deadline gives SKALD_ETIMEDOUT", "got %s",
                  check_status_name(rc));
 
+    int failed = check_queue_concurrent(s, inst);
+    check_result(r, failed == 0, "eight concurrent leasers never share an item and lose none",
+                 "%d of 8 leasers failed or the items did not add up", failed);
+
     if (durable) {
         struct check_queue_totals before = check_queue_totals(s, ops, h);
         char err[512] = "";
-        struct plugin_instance *second = check_instance_create(s, NULL, err, sizeof err);
-        struct check_queue_totals after = {0, 0, 0};
-        if (second)
-            after = check_queue_totals(s, ops, second->handle);
-        check_result(r, second && after.pending + after.leased + after.dead ==
-                                      before.pending + before.leased + before.dead,
-                     "durable: a new instance on the data dir sees every item", "create '%s'", err);
-        if (second)
-            plugin_instance_destroy(second);
+        int killed = check_in_killed_child(s, check_queue_enqueue_one, err, sizeof err);
+        struct check_queue_totals after = check_queue_totals(s, ops, h);
+        check_result(r, killed == 0 && after.pending == before.pending + 1,
+                     "durable: an item acknowledged by a process killed with SIGKILL is kept",
+                     "%s, pending %llu (want %llu)", killed == 0 ? "child killed" : err,
+                     (unsigned long long)after.pending, (unsigned long long)before.pending + 1);
     }
 }

@@ -1,8 +1,14 @@
 #include "check/check_session.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 
@@ -61,4 +67,71 @@ const char *check_status_name(int rc)
     case SKALD_EIO: return "SKALD_EIO";
     default: return "unknown status";
     }
+}
+
+struct check_thread {
+    pthread_t tid;
+    int (*fn)(void *arg, int i);
+    void *arg;
+    int index;
+    int rc;
+};
+
+static void *check_thread_main(void *p)
+{
+    struct check_thread *t = p;
+    t->rc = t->fn(t->arg, t->index);
+    return NULL;
+}
+
+int check_threads(int n_threads, int (*fn)(void *arg, int i), void *arg)
+{
+    struct check_thread *t = calloc((size_t)n_threads, sizeof *t);
+    if (!t)
+        return n_threads;
+    int failed = 0;
+    for (int i = 0; i < n_threads; i++) {
+        t[i] = (struct check_thread){.fn = fn, .arg = arg, .index = i, .rc = -1};
+        if (pthread_create(&t[i].tid, NULL, check_thread_main, &t[i]) != 0)
+            t[i].tid = 0;
+    }
+    for (int i = 0; i < n_threads; i++) {
+        if (t[i].tid)
+            pthread_join(t[i].tid, NULL);
+        if (t[i].rc != 0)
+            failed++;
+    }
+    free(t);
+    return failed;
+}
+
+int check_in_killed_child(struct check_session *s,
+                          int (*fn)(struct check_session *s, struct plugin_instance *inst),
+                          char *err, size_t err_cap)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, err_cap, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        char cerr[512];
+        struct plugin_instance *inst = check_instance_create(s, NULL, cerr, sizeof cerr);
+        if (!inst || fn(s, inst) != 0)
+            _exit(3);
+        kill(getpid(), SIGKILL);
+        _exit(4);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            snprintf(err, err_cap, "waitpid: %s", strerror(errno));
+            return -1;
+        }
+    }
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        return 0;
+    snprintf(err, err_cap, "the child's call failed (status %d)", status);
+    return -1;
 }

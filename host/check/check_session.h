@@ -35,6 +35,17 @@ struct skald_call_ctx check_ctx(struct check_session *s, enum check_ctx_mode mod
 struct plugin_instance *check_instance_create(struct check_session *s, const char *const *extra,
                                               char *err, size_t err_cap);
 
+/* Runs fn(arg, i) for i in 0..n_threads-1 on that many threads at once; returns how many
+ * returned non-zero (or could not be started). */
+int check_threads(int n_threads, int (*fn)(void *arg, int i), void *arg);
+
+/* Forks a child that creates a fresh instance on the session's data dir and runs fn on it; when
+ * fn returns 0 the child kills itself with SIGKILL, so nothing after the acknowledged call runs.
+ * Returns 0 when that happened, -1 (message in err) when fn failed or the child died otherwise. */
+int check_in_killed_child(struct check_session *s,
+                          int (*fn)(struct check_session *s, struct plugin_instance *inst),
+                          char *err, size_t err_cap);
+
 /* Name of a status code, for messages. */
 const char *check_status_name(int rc);
 

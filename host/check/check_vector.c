@@ -90,6 +90,52 @@ static void check_vector_search(struct check_session *s, struct plugin_instance 
                  check_status_name(rc));
 }
 
+/* One of eight threads: 50 upserts of its own ids interleaved with searches. */
+static int check_vector_thread(void *arg, int index)
+{
+    struct plugin_instance *inst = arg;
+    const struct skald_vector_ops *ops = plugin_instance_ops(inst, vector);
+    uint32_t dims = ops->dimensions(inst->handle);
+    atomic_int never = 0;
+    char err[256];
+    float *v = calloc(dims, sizeof *v);
+    if (!v)
+        return 1;
+    check_vector_fill(v, dims, index);
+    int bad = 0;
+    for (int k = 0; k < 50 && !bad; k++) {
+        char id[32], uri[64];
+        snprintf(id, sizeof id, "t%d-%d", index, k);
+        snprintf(uri, sizeof uri, "viking://resources/t%d/%d", index, k);
+        struct skald_vector_record rec = {id, "acme", uri, NULL, v, dims};
+        struct skald_call_ctx ctx = {sizeof ctx, 0, 0, &never, err, sizeof err};
+        struct check_vector_hits hits = {.n = 0};
+        if (ops->upsert(inst->handle, &ctx, &rec, 1) != SKALD_OK ||
+            ops->search(inst->handle, &ctx, v, dims, 5, NULL, check_vector_collect, &hits) !=
+                SKALD_OK ||
+            hits.n == 0)
+            bad = 1;
+    }
+    free(v);
+    return bad;
+}
+
+/* Run in a child that is killed right after: one acknowledged upsert. */
+static int check_vector_upsert_one(struct check_session *s, struct plugin_instance *inst)
+{
+    const struct skald_vector_ops *ops = plugin_instance_ops(inst, vector);
+    uint32_t dims = ops->dimensions(inst->handle);
+    float *v = calloc(dims, sizeof *v);
+    if (!v)
+        return -1;
+    check_vector_fill(v, dims, 7);
+    struct skald_vector_record rec = {"killed", "acme", "viking://resources/k", NULL, v, dims};
+    struct skald_call_ctx ctx = check_ctx(s, CHECK_CTX_LIVE);
+    int rc = ops->upsert(inst->handle, &ctx, &rec, 1);
+    free(v);
+    return rc;
+}
+
 void check_vector(struct check_session *s, struct plugin_instance *inst)
 {
     struct check_report *r = &s->report;
@@ -161,18 +207,23 @@ void check_vector(struct check_session *s, struct plugin_instance *inst)
     rc = ops->checkpoint(inst->handle, &ctx);
     check_result(r, rc == SKALD_OK, "checkpoint", "%s: %s", check_status_name(rc), s->err);
 
+    int failed = check_threads(8, check_vector_thread, inst);
+    uint64_t after = check_vector_count(s, ops, inst->handle);
+    check_result(r, failed == 0 && after == 8 * 50,
+                 "eight threads upserting and searching at once lose nothing",
+                 "%d of 8 threads failed, count %llu (want 400)", failed, (unsigned long long)after);
+    uint64_t removed_all = 0;
+    ctx = check_ctx(s, CHECK_CTX_LIVE);
+    ops->remove_prefix(inst->handle, &ctx, "acme", "viking://", &removed_all);
+
     if (ops->durable(inst->handle)) {
-        ctx = check_ctx(s, CHECK_CTX_LIVE);
-        rc = ops->upsert(inst->handle, &ctx, recs, 1);
         char err[512] = "";
-        struct plugin_instance *second = check_instance_create(s, NULL, err, sizeof err);
-        uint64_t seen = second ? check_vector_count(s, ops, second->handle) : 0;
-        check_result(r, rc == SKALD_OK && second && seen == 1,
-                     "durable: a new instance on the data dir sees acknowledged records",
-                     "upsert %s, create '%s', count %llu", check_status_name(rc), err,
+        int killed = check_in_killed_child(s, check_vector_upsert_one, err, sizeof err);
+        uint64_t seen = check_vector_count(s, ops, inst->handle);
+        check_result(r, killed == 0 && seen == 1,
+                     "durable: a record acknowledged by a process killed with SIGKILL is kept",
+                     "%s, count %llu (want 1)", killed == 0 ? "child killed" : err,
                      (unsigned long long)seen);
-        if (second)
-            plugin_instance_destroy(second);
     } else {
         printf("note the store says it is volatile: records do not survive a restart\n");
     }
