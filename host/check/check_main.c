@@ -2,7 +2,7 @@
  * skald-plugin-check: loads one plugin the way the daemon does and checks it against the ABI
  * contract of its kind, so a plugin author learns what is wrong before a user's daemon refuses it.
  *
- *   skald-plugin-check [-o key=value]... [-d data_dir] PLUGIN.so
+ *   skald-plugin-check [-o key=value]... [-d data_dir] PLUGIN.so [key=value]...
  *
  * Prints one line per check and `N passed, N failed` last. Exit 0 when everything passed, 1 when
  * a check failed, 2 on a usage error.
@@ -21,8 +21,9 @@
 
 static void check_usage(void)
 {
-    fprintf(stderr, "usage: skald-plugin-check [-o key=value]... [-d data_dir] PLUGIN.so\n"
-                    "  -o key=value  a key of the plugin's config section (repeatable)\n"
+    fprintf(stderr, "usage: skald-plugin-check [-o key=value]... [-d data_dir] PLUGIN.so "
+                    "[key=value]...\n"
+                    "  key=value     a key of the plugin's config section (-o key=value alike)\n"
                     "  -d data_dir   data dir handed to the plugin (default: a fresh temporary one,"
                     " removed afterwards)\n");
 }
@@ -82,7 +83,16 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc - 1) {
+    int bad_usage = optind >= argc;
+    for (int i = optind + 1; i < argc && !bad_usage; i++) {
+        if (check_parse_option(argv[i], &opts[s.config_count]) == 0) {
+            s.config_count++;
+        } else {
+            fprintf(stderr, "skald-plugin-check: '%s' is not key=value\n", argv[i]);
+            bad_usage = 1;
+        }
+    }
+    if (bad_usage) {
         check_usage();
         free(opts);
         return 2;
