@@ -31,8 +31,8 @@ struct http_request {
     struct MHD_Connection *conn;
     struct http_server *server;
     struct app *app;
-    const char *method;         /* libmicrohttpd's, valid while the connection lives */
-    const char *url;
+    char method[16];            /* copies: libmicrohttpd's strings die with the connection, */
+    char *url;                  /* which shutdown's 503 may close before it logs them; url owned */
     char *body;                 /* owned, NUL-terminated */
     size_t body_len;
     int body_too_large;

@@ -50,6 +50,7 @@ static void request_unref(struct http_request *req)
         return;
     http_reply_clear(&req->reply);
     free(req->body);
+    free(req->url);
     free(req);
 }
 
@@ -244,8 +245,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->conn = conn;
         req->server = s;
         req->app = s->app;
-        req->method = method;
-        req->url = url;
+        snprintf(req->method, sizeof req->method, "%s", method);
+        req->url = strdup(url);
+        if (!req->url) {
+            free(req);
+            return MHD_NO;
+        }
         req->started_ns = clock_monotonic_ns();
         atomic_init(&req->refs, 1);
         atomic_init(&req->state, REQUEST_READING);
