@@ -3,7 +3,7 @@ add_library(skald_host STATIC
   config/config.c
   daemon/lockfile.c daemon/control.c daemon/recovery.c
   runtime/workers.c runtime/generation.c runtime/queue_migrate.c
-  http/server.c http/router.c http/reply.c http/json_body.c
+  http/server.c http/router.c http/request_args.c http/reply.c http/json_body.c
   http/routes_system.c http/routes_debug.c)
 target_link_libraries(skald_host PUBLIC skald_base PkgConfig::MHD PkgConfig::JANSSON PkgConfig::INIH)
 # Plugins are looked for beside the build tree until installed; an installed skald looks in lib/skald/plugins.

@@ -13,6 +13,7 @@
 
 #include "daemon/app.h"
 #include "http/reply.h"
+#include "http/request_args.h"
 #include "runtime/generation.h"
 
 enum request_state {
@@ -43,8 +44,14 @@ struct http_request {
     http_async_fn async_fn;
     struct http_reply reply;    /* written by whoever moved state to ANSWERED */
     int64_t started_ns;
+    struct http_args args;      /* headers, query and path parameters, copied at dispatch */
     struct http_request *prev_in_flight, *next_in_flight; /* guarded by the server's lock */
 };
+
+/* A header (case-insensitive), query argument or path parameter of the request, or NULL. */
+const char *http_request_header(const struct http_request *req, const char *name);
+const char *http_request_query(const struct http_request *req, const char *name);
+const char *http_request_param(const struct http_request *req, size_t i);
 
 /* Fills a call context for a backend call made for req, with the configured call deadline. */
 void http_request_call_ctx(struct http_request *req, struct generation *gen,

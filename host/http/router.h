@@ -3,6 +3,7 @@
 #define SKALD_HTTP_ROUTER_H
 
 #include "http/request.h"
+#include "http/request_args.h"
 
 /* Runs on the HTTP thread: must not block (no backend, SQLite, disk, lock held by a worker). */
 typedef void (*http_sync_fn)(struct http_request *req, struct http_reply *reply);
@@ -17,8 +18,10 @@ struct route {
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_WRONG_METHOD };
 
-/* Finds the route for method and path (query string already stripped by libmicrohttpd). */
-enum route_match router_find(const char *method, const char *path, const struct route **out);
+/* Finds the route for method and path (query string already stripped by libmicrohttpd). A "*"
+ * segment in a route's path matches one path segment, copied into params (owned by params). */
+enum route_match router_find(const char *method, const char *path, const struct route **out,
+                             struct http_args *params);
 
 /* Route tables of each area, defined beside their handlers. */
 extern const struct route routes_system[];

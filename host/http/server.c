@@ -51,7 +51,23 @@ static void request_unref(struct http_request *req)
     http_reply_clear(&req->reply);
     free(req->body);
     free(req->url);
+    http_args_free(&req->args);
     free(req);
+}
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+    return http_args_header(&req->args, name);
+}
+
+const char *http_request_query(const struct http_request *req, const char *name)
+{
+    return http_args_query(&req->args, name);
+}
+
+const char *http_request_param(const struct http_request *req, size_t i)
+{
+    return i < req->args.n_params ? req->args.params[i] : NULL;
 }
 
 static void in_flight_remove_locked(struct http_server *s, struct http_request *req)
@@ -195,7 +211,7 @@ static enum MHD_Result request_dispatch(struct http_server *s, struct http_reque
         return reply_now(req->conn, &reply);
     }
     const struct route *route = NULL;
-    enum route_match m = router_find(req->method, req->url, &route);
+    enum route_match m = router_find(req->method, req->url, &route, &req->args);
     if (m == ROUTE_FOUND && route->debug_only && !atomic_load(&s->app->debug_routes))
         m = ROUTE_NO_PATH;
     if (m == ROUTE_NO_PATH) {
@@ -212,6 +228,10 @@ static enum MHD_Result request_dispatch(struct http_server *s, struct http_reque
     }
     if (atomic_load(&s->app->shutting_down)) {
         http_reply_error(&reply, "UNAVAILABLE", NULL, "server is shutting down");
+        return reply_now(req->conn, &reply);
+    }
+    if (http_args_capture(req->conn, &req->args) != 0) {
+        http_reply_error(&reply, "RESOURCE_EXHAUSTED", NULL, "out of memory");
         return reply_now(req->conn, &reply);
     }
     return request_defer(s, req, route->async_fn);
