@@ -19,6 +19,8 @@
 enum recovery_state { RECOVERY_PENDING = 0, RECOVERY_RUNNING = 1, RECOVERY_DONE = 2, RECOVERY_FAILED = 3 };
 
 struct http_server;
+struct store;
+struct pipeline;
 
 struct app {
     const char *config_path;                 /* as given on the command line */
@@ -29,6 +31,8 @@ struct app {
     struct runtime runtime;
     struct workers *workers;
     struct http_server *http;
+    _Atomic(struct store *) store;           /* NULL until recovery has opened it */
+    struct pipeline *pipeline;
     int lock_fd;
     int64_t started_ns;
     char lease_owner_prefix[64];             /* "skald:<pid>:<start>:" — queue leases of this process */
@@ -39,6 +43,7 @@ struct app {
 
     atomic_int plugins_ready;                /* first generation published */
     atomic_int recovery;                     /* enum recovery_state */
+    atomic_ullong recovery_jobs;             /* jobs the recovery scan queued again */
     atomic_int shutting_down;
 
     /* Reloads asked for over HTTP, carried out by the control thread. */
