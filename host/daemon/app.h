@@ -21,6 +21,7 @@ enum recovery_state { RECOVERY_PENDING = 0, RECOVERY_RUNNING = 1, RECOVERY_DONE 
 struct http_server;
 struct store;
 struct pipeline;
+struct waiters;
 
 struct app {
     const char *config_path;                 /* as given on the command line */
@@ -33,6 +34,7 @@ struct app {
     struct http_server *http;
     _Atomic(struct store *) store;           /* NULL until recovery has opened it */
     struct pipeline *pipeline;
+    struct waiters *waiters;                 /* requests parked until background work ends */
     int lock_fd;
     int64_t started_ns;
     char lease_owner_prefix[64];             /* "skald:<pid>:<start>:" — queue leases of this process */

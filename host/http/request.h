@@ -45,6 +45,7 @@ struct http_request {
     struct http_reply reply;    /* written by whoever moved state to ANSWERED */
     int64_t started_ns;
     struct http_args args;      /* headers, query and path parameters, copied at dispatch */
+    int deferred;               /* its handler returned without answering (see http_request_defer) */
     struct http_request *prev_in_flight, *next_in_flight; /* guarded by the server's lock */
 };
 
@@ -52,6 +53,12 @@ struct http_request {
 const char *http_request_header(const struct http_request *req, const char *name);
 const char *http_request_query(const struct http_request *req, const char *name);
 const char *http_request_param(const struct http_request *req, size_t i);
+
+/* From an async handler: keep the request suspended after the handler returns, taking a
+ * reference for whoever will answer it later with http_request_finish (exactly once, from any
+ * thread but the HTTP thread). Shutdown may answer it first; finish then drops its reply. */
+void http_request_defer(struct http_request *req);
+void http_request_finish(struct http_request *req, struct http_reply *reply);
 
 /* Fills a call context for a backend call made for req, with the configured call deadline. */
 void http_request_call_ctx(struct http_request *req, struct generation *gen,

@@ -119,10 +119,29 @@ static void request_task(void *arg)
         req->async_fn(req, gen, &reply);
         if (gen)
             runtime_release(&app->runtime, gen);
+        if (req->deferred) {
+            http_reply_clear(&reply);
+            request_unref(req);
+            return;
+        }
         if (reply.status == 0)
             http_reply_error(&reply, "INTERNAL", NULL, "Internal server error");
     }
     request_answer(req, &reply);
+    request_unref(req);
+}
+
+void http_request_defer(struct http_request *req)
+{
+    atomic_fetch_add(&req->refs, 1);
+    req->deferred = 1;
+}
+
+void http_request_finish(struct http_request *req, struct http_reply *reply)
+{
+    if (reply->status == 0)
+        http_reply_error(reply, "INTERNAL", NULL, "Internal server error");
+    request_answer(req, reply);
     request_unref(req);
 }
 
