@@ -25,6 +25,13 @@ enum route_match router_find(const char *method, const char *path, const struct 
 
 /* Route tables of each area, defined beside their handlers. */
 extern const struct route routes_system[];
+extern const struct route routes_system_data[]; /* system wait and consistency */
 extern const struct route routes_debug[];
+extern const struct route routes_fs[];
+extern const struct route routes_content[];
+extern const struct route routes_resources[];
+extern const struct route routes_tasks[];
+extern const struct route routes_search_text[]; /* grep and glob */
+extern const struct route routes_observer[];
 
 #endif

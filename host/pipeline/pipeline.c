@@ -1,0 +1,352 @@
+#include "pipeline/pipeline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "http/waiters.h"
+#include "pipeline/pipeline_env.h"
+#include "pipeline/task_track.h"
+
+/* Jobs leased at once: semantic jobs run one by one (each is several model calls), embed jobs
+ * are batched into one embedding call and one vector upsert. */
+#define PIPELINE_SEMANTIC_LEASE 1
+#define PIPELINE_EMBED_LEASE 64
+/* An idle thread looks at the queue this often even when nobody wakes it (items whose
+ * not_before has come, leases that expired elsewhere). */
+#define PIPELINE_IDLE_POLL_MS 200
+
+struct pipeline {
+    struct app *app;
+    pthread_t *threads;
+    unsigned n_threads;
+    atomic_int stopping;
+    atomic_int cancel;       /* cancels backend calls in flight; raised past the stop deadline */
+    atomic_uint running;     /* threads not yet returned */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;     /* CLOCK_MONOTONIC */
+    unsigned wake_seq;       /* guarded by lock */
+    char owner[96];          /* lease owner of this process's pipeline */
+};
+
+void pipeline_env_ctx(const struct pipeline_env *env, struct skald_call_ctx *ctx, char *err,
+                      size_t err_cap)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->struct_size = sizeof *ctx;
+    ctx->deadline_ns = clock_monotonic_ns() +
+                       (int64_t)env->gen->config->server.call_timeout_s * 1000000000LL;
+    ctx->cancel = env->cancel;
+    ctx->err = err;
+    ctx->err_cap = err_cap;
+    err[0] = '\0';
+}
+
+struct plugin_instance *pipeline_env_backend(const struct pipeline_env *env, enum backend_slot s)
+{
+    return env->gen->backends[s] ? env->gen->backends[s]->inst : NULL;
+}
+
+void pipeline_wake(struct pipeline *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->wake_seq++;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+}
+
+int pipeline_submit(struct app *app, struct generation *gen, struct store *st, struct job *jobs,
+                    size_t n, const char *task_id, char *err, size_t err_cap)
+{
+    if (n == 0)
+        return SKALD_OK;
+    for (size_t i = 0; i < n; i++)
+        snprintf(jobs[i].task_id, sizeof jobs[i].task_id, "%s", task_id ? task_id : "");
+    /* Counted before they exist, so the task never looks finished while they are queued. */
+    if (task_id && store_task_progress(st, task_id, (int)n, 0, 0, err, err_cap) != STORE_OK)
+        return SKALD_EIO;
+    atomic_int never = 0;
+    struct skald_call_ctx ctx = {sizeof ctx, 0,
+                                 clock_monotonic_ns() +
+                                     (int64_t)gen->config->server.call_timeout_s * 1000000000LL,
+                                 &never, err, err_cap};
+    err[0] = '\0';
+    int rc = job_enqueue(gen->backends[BACKEND_QUEUE]->inst, &ctx, jobs, n);
+    if (rc == SKALD_OK)
+        pipeline_wake(app->pipeline);
+    return rc;
+}
+
+/* A leased item and the job it carries. */
+struct leased_job {
+    int64_t id;
+    uint32_t attempts;
+    int valid;           /* 0: the payload is not a job; it is parked as dead */
+    struct job job;
+    char decode_error[128];
+};
+
+struct lease_batch {
+    struct leased_job *items;
+    size_t n, cap;
+};
+
+static int lease_visit(void *arg, const struct skald_queue_item *item)
+{
+    struct lease_batch *b = arg;
+    if (b->n == b->cap)
+        return 1;
+    struct leased_job *lj = &b->items[b->n++];
+    memset(lj, 0, sizeof *lj);
+    lj->id = item->id;
+    lj->attempts = item->attempts;
+    lj->valid = job_decode(item->payload, item->payload_len, &lj->job, lj->decode_error,
+                           sizeof lj->decode_error) == 0;
+    return 0;
+}
+
+/* Retry delay after the attempt-th failure: 1 s, 2 s, 4 s, ... up to a minute. */
+static int64_t pipeline_retry_delay_ms(uint32_t attempts)
+{
+    int64_t ms = 1000LL << (attempts < 6 ? attempts : 6);
+    return ms > 60000 ? 60000 : ms;
+}
+
+static void pipeline_task_report(const struct pipeline_env *env, const struct job *j, int failed)
+{
+    if (!j->task_id[0])
+        return;
+    char err[256];
+    if (store_task_progress(env->store, j->task_id, 0, failed ? 0 : 1, failed ? 1 : 0, err,
+                            sizeof err) != STORE_OK ||
+        task_track_settle(env->store, j->account, j->task_id, 1, NULL, err, sizeof err) != STORE_OK)
+        log_warn("pipeline: task %s: %s", j->task_id, err);
+    waiters_poke(env->app->waiters);
+}
+
+/* Records how one job ended: ack on success; on failure a retry later, or, after the last
+ * attempt (or for an error retrying cannot fix), dead with the error on the node and task. */
+static void pipeline_outcome(struct pipeline *p, const struct pipeline_env *env,
+                             struct plugin_instance *queue, const struct leased_job *lj, int rc,
+                             const char *error)
+{
+    const struct skald_queue_ops *q = plugin_instance_ops(queue, queue);
+    char err[512];
+    atomic_int never = 0;
+    struct skald_call_ctx ctx = {sizeof ctx, 0, clock_monotonic_ns() + 30000000000LL, &never, err,
+                                 sizeof err};
+    if (rc == SKALD_OK) {
+        if (q->ack(queue->handle, &ctx, &lj->id, 1, p->owner, NULL) != SKALD_OK)
+            log_warn("pipeline: ack of job %lld: %s", (long long)lj->id, err);
+        pipeline_task_report(env, &lj->job, 0);
+        return;
+    }
+    if (rc == SKALD_ECANCELLED && atomic_load(&p->cancel))
+        return; /* shutdown: the lease goes back to pending with this process's others */
+    int final = !lj->valid || rc == SKALD_EINVAL || lj->attempts >= PIPELINE_MAX_ATTEMPTS;
+    if (!final) {
+        int64_t delay = pipeline_retry_delay_ms(lj->attempts);
+        log_warn("pipeline: %s %s (attempt %u): %s; retry in %lld ms",
+                 lj->job.kind == JOB_EMBED ? "embedding" : "semantic", lj->job.uri, lj->attempts,
+                 error, (long long)delay);
+        if (q->nack(queue->handle, &ctx, lj->id, p->owner, delay, error, 0) != SKALD_OK)
+            log_warn("pipeline: nack of job %lld: %s", (long long)lj->id, err);
+        return;
+    }
+    log_error("pipeline: %s %s failed for good after %u attempts: %s",
+              lj->valid ? (lj->job.kind == JOB_EMBED ? "embedding" : "semantic") : "job",
+              lj->valid ? lj->job.uri : "?", lj->attempts, error);
+    if (lj->valid) {
+        char serr[256];
+        int src = lj->job.kind == JOB_SEMANTIC
+                      ? semantic_job_give_up(env, &lj->job, error, serr, sizeof serr)
+                      : (store_set_state(env->store, lj->job.account, lj->job.uri, 1,
+                                         STORE_PROC_FAILED, error, serr, sizeof serr) == STORE_OK
+                             ? SKALD_OK
+                             : SKALD_EIO);
+        if (src != SKALD_OK)
+            log_warn("pipeline: recording the failure of %s: %s", lj->job.uri, serr);
+    }
+    if (q->nack(queue->handle, &ctx, lj->id, p->owner, 0, error, 1) != SKALD_OK)
+        log_warn("pipeline: parking job %lld: %s", (long long)lj->id, err);
+    if (lj->valid)
+        pipeline_task_report(env, &lj->job, 1);
+}
+
+static size_t pipeline_lease(struct pipeline *p, const struct pipeline_env *env,
+                             struct plugin_instance *queue, const char *topic,
+                             struct lease_batch *b)
+{
+    char err[512];
+    struct skald_call_ctx ctx;
+    pipeline_env_ctx(env, &ctx, err, sizeof err);
+    /* Long enough for every job of the batch to use its whole call deadline. */
+    int64_t lease_ms = (int64_t)env->gen->config->server.call_timeout_s * 1000 * 4 + 60000;
+    size_t n = 0;
+    b->n = 0;
+    if (plugin_instance_ops(queue, queue)->lease(queue->handle, &ctx, topic, (uint32_t)b->cap,
+                                                lease_ms, p->owner, lease_visit, b, &n) != SKALD_OK) {
+        log_warn("pipeline: leasing %s jobs: %s", topic, err);
+        return 0;
+    }
+    return b->n;
+}
+
+static size_t pipeline_run_semantic(struct pipeline *p, const struct pipeline_env *env,
+                                    struct plugin_instance *queue)
+{
+    struct leased_job items[PIPELINE_SEMANTIC_LEASE];
+    struct lease_batch b = {items, 0, PIPELINE_SEMANTIC_LEASE};
+    size_t n = pipeline_lease(p, env, queue, JOB_TOPIC_SEMANTIC, &b);
+    for (size_t i = 0; i < n; i++) {
+        char err[512] = "";
+        int rc = items[i].valid ? semantic_job_run(env, &items[i].job, err, sizeof err) : SKALD_EINVAL;
+        pipeline_outcome(p, env, queue, &items[i], rc, items[i].valid ? err : items[i].decode_error);
+    }
+    return n;
+}
+
+static size_t pipeline_run_embed(struct pipeline *p, const struct pipeline_env *env,
+                                 struct plugin_instance *queue)
+{
+    static __thread struct leased_job items[PIPELINE_EMBED_LEASE];
+    static __thread struct job jobs[PIPELINE_EMBED_LEASE];
+    struct lease_batch b = {items, 0, PIPELINE_EMBED_LEASE};
+    size_t n = pipeline_lease(p, env, queue, JOB_TOPIC_EMBEDDING, &b);
+    size_t n_jobs = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].valid)
+            jobs[n_jobs++] = items[i].job;
+    char err[512] = "";
+    int rc = n_jobs ? embed_jobs_run(env, jobs, n_jobs, err, sizeof err) : SKALD_OK;
+    int transient = rc == SKALD_EUNAVAILABLE || rc == SKALD_ETIMEDOUT || rc == SKALD_ECANCELLED;
+    if (rc != SKALD_OK && !transient && n_jobs > 1) {
+        /* Something in the batch is refused: run the jobs one by one so only the culprit fails. */
+        for (size_t i = 0; i < n; i++) {
+            char one_err[512] = "";
+            int one = items[i].valid ? embed_jobs_run(env, &items[i].job, 1, one_err, sizeof one_err)
+                                     : SKALD_EINVAL;
+            pipeline_outcome(p, env, queue, &items[i], one,
+                             items[i].valid ? one_err : items[i].decode_error);
+        }
+        return n;
+    }
+    for (size_t i = 0; i < n; i++)
+        pipeline_outcome(p, env, queue, &items[i], items[i].valid ? rc : SKALD_EINVAL,
+                         items[i].valid ? err : items[i].decode_error);
+    return n;
+}
+
+static void pipeline_idle(struct pipeline *p, unsigned seen_seq)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += PIPELINE_IDLE_POLL_MS * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->lock);
+    while (p->wake_seq == seen_seq && !atomic_load(&p->stopping))
+        if (pthread_cond_timedwait(&p->wake, &p->lock, &ts) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void *pipeline_thread(void *arg)
+{
+    struct pipeline *p = arg;
+    struct app *app = p->app;
+    while (!atomic_load(&p->stopping)) {
+        pthread_mutex_lock(&p->lock);
+        unsigned seq = p->wake_seq;
+        pthread_mutex_unlock(&p->lock);
+        struct store *st = atomic_load(&app->store);
+        struct generation *gen = st ? runtime_acquire(&app->runtime) : NULL;
+        size_t done = 0;
+        if (gen) {
+            struct pipeline_env env = {app, gen, st, &p->cancel};
+            struct plugin_instance *queue = gen->backends[BACKEND_QUEUE]->inst;
+            done += pipeline_run_semantic(p, &env, queue);
+            if (!atomic_load(&p->stopping))
+                done += pipeline_run_embed(p, &env, queue);
+            runtime_release(&app->runtime, gen);
+        }
+        if (done == 0)
+            pipeline_idle(p, seq);
+    }
+    atomic_fetch_sub(&p->running, 1);
+    return NULL;
+}
+
+int pipeline_start(struct app *app, unsigned n_threads, struct pipeline **out, char *err,
+                   size_t err_cap)
+{
+    struct pipeline *p = calloc(1, sizeof *p);
+    pthread_t *threads = calloc(n_threads, sizeof *threads);
+    if (!p || !threads) {
+        free(p);
+        free(threads);
+        snprintf(err, err_cap, "out of memory");
+        return -1;
+    }
+    p->app = app;
+    p->threads = threads;
+    snprintf(p->owner, sizeof p->owner, "%spipeline", app->lease_owner_prefix);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    for (unsigned i = 0; i < n_threads; i++) {
+        int rc = pthread_create(&p->threads[i], NULL, pipeline_thread, p);
+        if (rc != 0) {
+            snprintf(err, err_cap, "cannot start pipeline thread: %s", strerror(rc));
+            pipeline_stop(p, clock_monotonic_ns(), 0);
+            return -1;
+        }
+        p->n_threads++;
+        atomic_fetch_add(&p->running, 1);
+    }
+    *out = p;
+    return 0;
+}
+
+static void pipeline_wait_running(struct pipeline *p, int64_t until_ns)
+{
+    while (atomic_load(&p->running) > 0 && clock_monotonic_ns() < until_ns)
+        clock_sleep_ns(5 * 1000000LL);
+}
+
+unsigned pipeline_stop(struct pipeline *p, int64_t deadline_ns, int64_t grace_ns)
+{
+    atomic_store(&p->stopping, 1);
+    pipeline_wake(p);
+    pipeline_wait_running(p, deadline_ns);
+    if (atomic_load(&p->running) > 0) {
+        atomic_store(&p->cancel, 1);
+        pipeline_wait_running(p, clock_monotonic_ns() + grace_ns);
+    }
+    unsigned stuck = atomic_load(&p->running);
+    if (stuck) {
+        /* Threads inside a call that ignores its deadline keep p; leave it for the exit. */
+        for (unsigned i = 0; i < p->n_threads; i++)
+            pthread_detach(p->threads[i]);
+        return stuck;
+    }
+    for (unsigned i = 0; i < p->n_threads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->wake);
+    free(p->threads);
+    free(p);
+    return 0;
+}

@@ -1,0 +1,74 @@
+#include "pipeline/task_track.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+int task_is_terminal(const char *status)
+{
+    return strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0 ||
+           strcmp(status, "cancelled") == 0;
+}
+
+struct settle_scan {
+    uint64_t pending, failed;
+    char first_error[512];
+};
+
+static int settle_visit(void *arg, const struct store_node *node)
+{
+    struct settle_scan *s = arg;
+    if (node->semantic == STORE_PROC_PENDING || node->vectors == STORE_PROC_PENDING) {
+        s->pending++;
+        return 1;
+    }
+    if (node->semantic == STORE_PROC_FAILED || node->vectors == STORE_PROC_FAILED) {
+        if (s->failed++ == 0)
+            snprintf(s->first_error, sizeof s->first_error, "%s: %s", node->uri,
+                     node->last_error ? node->last_error : "processing failed");
+    }
+    return 0;
+}
+
+int task_track_settle(struct store *st, const char *account, const char *task_id,
+                      int check_counters, int *terminal, char *err, size_t err_cap)
+{
+    struct store_task t = {0};
+    if (terminal)
+        *terminal = 0;
+    int rc = store_task_get(st, account, NULL, task_id, &t, err, err_cap);
+    if (rc != STORE_OK)
+        return rc;
+    if (task_is_terminal(t.status) || !t.resource_id ||
+        (check_counters && t.jobs_done + t.jobs_failed < t.jobs_total)) {
+        if (terminal)
+            *terminal = task_is_terminal(t.status);
+        store_task_clear(&t);
+        return STORE_OK;
+    }
+    struct settle_scan s = {0};
+    unsigned mask = 1u << STORE_PROC_PENDING | 1u << STORE_PROC_FAILED;
+    rc = store_scan_states(st, account, t.resource_id, mask, settle_visit, &s, err, err_cap);
+    if (rc == STORE_ENOTFOUND) {
+        rc = STORE_OK; /* the resource was removed meanwhile: nothing is left to wait for */
+    }
+    if (rc == STORE_OK && s.pending == 0) {
+        json_t *result = json_pack("{s:s, s:s, s:I}", "status", s.failed ? "error" : "success",
+                                   "root_uri", t.resource_id, "failed_nodes", (json_int_t)s.failed);
+        char *text = result ? json_dumps(result, JSON_COMPACT) : NULL;
+        json_decref(result);
+        char error[600];
+        if (s.failed)
+            snprintf(error, sizeof error, "%llu nodes failed processing; first: %s",
+                     (unsigned long long)s.failed, s.first_error);
+        rc = store_task_update(st, task_id, s.failed ? "failed" : "completed", "done", text,
+                               s.failed ? error : NULL, err, err_cap);
+        free(text);
+        if (rc == STORE_OK && terminal)
+            *terminal = 1;
+    }
+    store_task_clear(&t);
+    return rc;
+}
