@@ -1,6 +1,8 @@
 # The skald daemon. Everything but main() is a static library so tests can link the parts.
 add_library(skald_host STATIC
   config/config.c
+  auth/identity.c auth/auth_table.c auth/auth_key_spec.c
+  uri/viking_uri.c uri/viking_name.c uri/utf8.c
   daemon/lockfile.c daemon/control.c daemon/recovery.c
   runtime/workers.c runtime/generation.c runtime/queue_migrate.c
   http/server.c http/router.c http/request_args.c http/reply.c http/json_body.c
