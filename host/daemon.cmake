@@ -1,6 +1,6 @@
 # The skald daemon. Everything but main() is a static library so tests can link the parts.
 add_library(skald_host STATIC
-  config/config.c
+  config/config.c config/config_auth.c
   auth/identity.c auth/auth_table.c auth/auth_key_spec.c
   uri/viking_uri.c uri/viking_name.c uri/utf8.c
   daemon/lockfile.c daemon/control.c daemon/recovery.c

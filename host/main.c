@@ -111,6 +111,7 @@ static int app_init(struct app *app, const struct config *cfg, char *err, size_t
     }
     app->boot.listen_port = cfg->server.listen_port;
     app->boot.workers = cfg->server.workers;
+    app->boot.auth_mode = cfg->server.auth_mode;
     app->started_ns = clock_monotonic_ns();
     snprintf(app->lease_owner_prefix, sizeof app->lease_owner_prefix, "skald:%ld:%lld:",
              (long)getpid(), (long long)clock_wall_ms());

@@ -1,13 +1,15 @@
 #include "config/config.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "auth/auth_table.h"
+#include "config/config_internal.h"
 
 #ifndef SKALD_DEFAULT_PLUGIN_DIR
 #error "SKALD_DEFAULT_PLUGIN_DIR must be defined by the build"
@@ -24,13 +26,6 @@ uint32_t config_backend_kind(enum backend_slot slot) { return backend_kinds[slot
 int config_backend_required(enum backend_slot slot) { return slot != BACKEND_RERANK; }
 
 /* Raw key/value lines before validation, with where they came from. */
-struct raw_entry {
-    char *section;
-    char *key;
-    char *value;
-    int line;
-};
-
 struct raw_config {
     struct raw_entry *entries;
     size_t n, cap;
@@ -40,6 +35,7 @@ struct raw_config {
     } sections[64];
     size_t n_sections;
     int line;           /* line the reader is on */
+    int too_long_line;  /* first line longer than inih's buffer, 0 if none */
     int oom;
     char *bad_section;  /* first unknown section seen */
     int bad_section_line;
@@ -50,6 +46,8 @@ static void raw_free(struct raw_config *raw)
     for (size_t i = 0; i < raw->n; i++) {
         free(raw->entries[i].section);
         free(raw->entries[i].key);
+        /* Values may be API keys ([auth] root_api_key, [keys] key=): wipe them. */
+        explicit_bzero(raw->entries[i].value, strlen(raw->entries[i].value));
         free(raw->entries[i].value);
     }
     free(raw->entries);
@@ -86,7 +84,7 @@ static int raw_add(struct raw_config *raw, const char *section, const char *key,
 
 static int section_known(const char *name)
 {
-    if (strcmp(name, "server") == 0)
+    if (strcmp(name, "server") == 0 || strcmp(name, "auth") == 0 || strcmp(name, "keys") == 0)
         return 1;
     for (int i = 0; i < BACKEND_COUNT; i++)
         if (strcmp(name, backend_section_names[i]) == 0)
@@ -131,32 +129,41 @@ static int raw_handler(void *user, const char *section, const char *name, const 
     return 1;
 }
 
-/* inih reports no line numbers in this Debian build, so the reader counts them. */
 struct counting_reader {
     FILE *file;
-    struct raw_config *raw;
+    int *line;
+    int *too_long_line;
 };
 
+/* inih would read the rest of an over-long line as a line of its own; stop there instead. */
 static char *counting_read_line(char *str, int num, void *stream)
 {
     struct counting_reader *r = stream;
     char *line = fgets(str, num, r->file);
-    if (line)
-        r->raw->line++;
+    if (!line)
+        return NULL;
+    (*r->line)++;
+    size_t len = strlen(line);
+    if (len == (size_t)num - 1 && line[len - 1] != '\n') {
+        int c = getc(r->file);
+        if (c != EOF && c != '\n') {
+            *r->too_long_line = *r->line;
+            return NULL;
+        }
+    }
     return line;
 }
 
-struct err_ctx {
-    const char *path;
-    char *err;
-    size_t cap;
-};
+int config_ini_parse(FILE *f, int *line, int *too_long_line, ini_handler handler, void *user)
+{
+    struct counting_reader reader = {f, line, too_long_line};
+    *too_long_line = 0;
+    int rc = ini_parse_stream(counting_read_line, &reader, handler, user);
+    return *too_long_line ? -2 : rc;
+}
 
-static int config_error(const struct err_ctx *ec, int line, const char *section, const char *key,
-                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int config_error(const struct err_ctx *ec, int line, const char *section, const char *key,
-                        const char *fmt, ...)
+int config_error(const struct err_ctx *ec, int line, const char *section, const char *key,
+                 const char *fmt, ...)
 {
     char where[PATH_MAX + 256];
     char what[512];
@@ -175,7 +182,9 @@ static int config_error(const struct err_ctx *ec, int line, const char *section,
         n += snprintf(where + n, sizeof where - (size_t)n, " [%s]", section);
     if (key && n > 0 && (size_t)n < sizeof where)
         snprintf(where + n, sizeof where - (size_t)n, " %s", key);
-    snprintf(ec->err, ec->cap, "%s: %s", where, what);
+    /* "FILE:LINE: why" when there is no section or key to name, not "FILE:LINE:: why". */
+    size_t len = strlen(where);
+    snprintf(ec->err, ec->cap, len && where[len - 1] == ':' ? "%s %s" : "%s: %s", where, what);
     return -1;
 }
 
@@ -221,7 +230,7 @@ static int apply_override(struct raw_config *raw, const struct config_override *
     return raw_add(raw, o->section, o->key, o->value, 0);
 }
 
-static char *path_join(const char *dir, const char *name)
+char *config_path_join(const char *dir, const char *name)
 {
     if (name[0] == '/')
         return strdup(name);
@@ -316,7 +325,7 @@ static int apply_server_key(struct server_config *s, const struct raw_entry *e, 
     } else if (strcmp(k, "data_dir") == 0 || strcmp(k, "plugin_dir") == 0) {
         if (!*v)
             return config_error(ec, e->line, "server", k, "must not be empty");
-        char *p = path_join(cfg_dir, v);
+        char *p = config_path_join(cfg_dir, v);
         if (!p)
             return config_error(ec, e->line, "server", k, "out of memory");
         char **slot = strcmp(k, "data_dir") == 0 ? &s->data_dir : &s->plugin_dir;
@@ -383,13 +392,23 @@ static int valid_plugin_name(const char *name)
     return 1;
 }
 
+/* Line of the last [server] listen entry (the one in force), -1 when it keeps its default. */
+static int listen_line(const struct raw_config *raw)
+{
+    int line = -1;
+    for (size_t i = 0; i < raw->n; i++)
+        if (strcmp(raw->entries[i].section, "server") == 0 && strcmp(raw->entries[i].key, "listen") == 0)
+            line = raw->entries[i].line;
+    return line;
+}
+
 static int build_config(struct raw_config *raw, const char *abs_path, const char *cfg_dir,
                         struct config *cfg, const struct err_ctx *ec)
 {
     struct server_config *s = &cfg->server;
     s->listen_host = strdup("127.0.0.1");
     s->listen_port = 1933;
-    s->data_dir = path_join(cfg_dir, "data");
+    s->data_dir = config_path_join(cfg_dir, "data");
     s->plugin_dir = strdup(SKALD_DEFAULT_PLUGIN_DIR);
     s->workers = 4;
     s->shutdown_timeout_s = 10;
@@ -405,6 +424,8 @@ static int build_config(struct raw_config *raw, const char *abs_path, const char
         if (strcmp(raw->entries[i].section, "server") == 0 &&
             apply_server_key(s, &raw->entries[i], cfg_dir, ec) != 0)
             return -1;
+    if (config_auth_build(raw->entries, raw->n, cfg_dir, listen_line(raw), cfg, ec) != 0)
+        return -1;
 
     for (int slot = 0; slot < BACKEND_COUNT; slot++) {
         struct backend_config *b = &cfg->backends[slot];
@@ -467,12 +488,16 @@ int config_load(const char *path, const struct config_override *overrides, size_
         return config_error(&ec, -1, NULL, NULL, "cannot open: %s", strerror(errno));
 
     struct raw_config raw = {0};
-    struct counting_reader reader = {f, &raw};
-    int rc = ini_parse_stream(counting_read_line, &reader, raw_handler, &raw);
+    int rc = config_ini_parse(f, &raw.line, &raw.too_long_line, raw_handler, &raw);
     int read_failed = ferror(f);
     fclose(f);
     struct config *cfg = NULL;
     int result = -1;
+    if (rc == -2) {
+        config_error(&ec, raw.too_long_line, NULL, NULL, "line longer than %d characters",
+                     INI_MAX_LINE - 1);
+        goto done;
+    }
     if (rc < 0 || read_failed) {
         config_error(&ec, -1, NULL, NULL, "cannot read the file");
         goto done;
@@ -487,7 +512,8 @@ int config_load(const char *path, const struct config_override *overrides, size_
     }
     if (raw.bad_section) {
         config_error(&ec, raw.bad_section_line, raw.bad_section, NULL,
-                     "unknown section (known: server, embedding, vlm, rerank, vector, queue)");
+                     "unknown section (known: server, auth, keys, embedding, vlm, rerank, vector, "
+                     "queue)");
         goto done;
     }
     for (size_t i = 0; i < n_overrides; i++) {
@@ -531,6 +557,7 @@ void config_free(struct config *cfg)
     free(cfg->server.listen_host);
     free(cfg->server.data_dir);
     free(cfg->server.plugin_dir);
+    auth_table_free(cfg->auth);
     for (int i = 0; i < BACKEND_COUNT; i++) {
         struct backend_config *b = &cfg->backends[i];
         free(b->plugin);

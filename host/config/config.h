@@ -1,7 +1,8 @@
 /*
- * The daemon's INI configuration: [server] plus one section per backend. Parsing, -o overrides,
- * path resolution and validation all happen here, so `skald -t`, startup and SIGHUP agree on
- * what a valid file is. A struct config is immutable once loaded and owned by whoever loaded it.
+ * The daemon's INI configuration: [server], [auth] and [keys], plus one section per backend.
+ * Parsing, -o overrides, path resolution and validation all happen here, so `skald -t`, startup
+ * and SIGHUP agree on what a valid file is. A struct config is immutable once loaded and owned by
+ * whoever loaded it.
  */
 #ifndef SKALD_CONFIG_H
 #define SKALD_CONFIG_H
@@ -11,6 +12,7 @@
 
 #include <skald/plugin.h>
 
+#include "auth/identity.h"
 #include "core/log.h"
 
 /* Backend sections, in the order plugins are created (the queue last, so a failed create of
@@ -35,6 +37,9 @@ struct server_config {
     unsigned call_timeout_s;
     enum log_level log_level;
     int debug_routes;
+    /* [auth] mode as resolved; kept here so the copy of restart-only keys made at startup holds
+     * it too. */
+    enum auth_mode auth_mode;
 };
 
 struct backend_config {
@@ -51,6 +56,7 @@ struct config {
     char *path; /* absolute path of the file */
     struct server_config server;
     struct backend_config backends[BACKEND_COUNT];
+    struct auth_table *auth; /* [auth] and [keys]: mode and key hashes; owned, never NULL */
 };
 
 /* One `-o section.key=value`, parsed. */

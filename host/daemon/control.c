@@ -23,16 +23,18 @@ static int restart_only_changed(const struct app *app, const struct config *cfg,
                                 size_t err_cap)
 {
     const struct server_config *now = &app->boot, *next = &cfg->server;
-    const char *key = NULL;
+    const char *section = "server", *key = NULL;
     if (strcmp(now->listen_host, next->listen_host) != 0 || now->listen_port != next->listen_port)
         key = "listen";
     else if (strcmp(now->data_dir, next->data_dir) != 0)
         key = "data_dir";
     else if (now->workers != next->workers)
         key = "workers";
+    else if (now->auth_mode != next->auth_mode)
+        section = "auth", key = "mode";
     if (!key)
         return 0;
-    snprintf(err, err_cap, "%s: [server] %s: changing it requires a restart", cfg->path, key);
+    snprintf(err, err_cap, "%s: [%s] %s: changing it requires a restart", cfg->path, section, key);
     return 1;
 }
 
