@@ -41,17 +41,22 @@ const char *auth_role_name(enum auth_role role);
  * or "..". Accounts additionally may not start with '_' (is_account). */
 int auth_id_valid(const char *s, int is_account);
 
-/* Resolves the caller. On failure returns -1 with *code set to "UNAUTHENTICATED" (401) or
- * "INVALID_ARGUMENT" (400, a malformed identity header) and a message for the envelope; the
- * message never contains a key. */
+/* Resolves the caller. api_key mode: a non-empty X-API-Key wins, else "Authorization: Bearer
+ * <key>" (exact prefix); the root key gives ROOT of account and user "default", a user key its
+ * account, user and role; the Account/User headers are ignored. dev mode: ROOT of the Account/User
+ * headers (trimmed; empty or absent = "default"). Both: Actor-Peer becomes out->peer. The key is
+ * checked before any header. Returns 0 (*code NULL), or -1 with *code set to "UNAUTHENTICATED"
+ * (401: no key, unknown key) or "INVALID_ARGUMENT" (400, a malformed identity header) and a
+ * message for the envelope; the message never contains a key. */
 int auth_resolve(const struct auth_table *t, const struct auth_headers *h, struct identity *out,
                  const char **code, char *msg, size_t msg_cap);
 
 enum auth_mode auth_table_mode(const struct auth_table *t);
 
 /* Whether a ROOT caller in api_key mode may call this path (the OpenViking allow-list:
- * /api/v1/admin*, observer*, tasks*, system/status, system/wait, ...). Any caller of the dev mode
- * is ROOT and unrestricted. */
+ * /api/v1/admin*, observer*, console*, tasks*, system/backend*, system/sync*, system/status,
+ * system/wait, plus skald's system/reload and debug routes; a query string is ignored). Any caller
+ * of the dev mode is ROOT and unrestricted. */
 int auth_root_path_allowed(const struct auth_table *t, const char *path);
 
 #endif

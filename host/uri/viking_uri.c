@@ -214,6 +214,10 @@ int viking_uri_access(const struct identity *who, const char *uri)
     size_t n;
     if (!who || split_canonical(uri, segs, &n) != 0)
         return -1;
+    /* Canonical URIs have none; refusing them keeps a caller that skipped canonicalize safe. */
+    for (size_t i = 0; i < n; i++)
+        if (seg_is(segs[i], ".") || seg_is(segs[i], ".."))
+            return -1;
     if (who->role == AUTH_ROLE_ROOT || n == 0)
         return 0;
     if (seg_is(segs[0], "resources") || seg_is(segs[0], "agent"))

@@ -225,6 +225,8 @@ static void access_per_role(void **state)
     assert_int_equal(viking_uri_access(&alice, "http://user/alice"), -1);
     assert_int_equal(viking_uri_access(&alice, "viking://temp/x"), -1);
     assert_int_equal(viking_uri_access(NULL, "viking://resources"), -1);
+    assert_int_equal(viking_uri_access(&alice, "viking://user/alice/../bob"), -1);
+    assert_int_equal(viking_uri_access(&root, "viking://resources/./x"), -1);
 }
 
 static void context_types(void **state)
