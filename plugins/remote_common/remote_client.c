@@ -419,15 +419,17 @@ int remote_client_post(struct remote_client *c, const struct skald_call_ctx *ctx
     }
     free(url);
     free(text);
-    remote_settle_breaker(&x, admit == REMOTE_ADMIT_PROBE, rc);
     if (rc != SKALD_OK) {
         c->host->metric_add(c->host, "failures", 1);
-        c->host->log(c->host, SKALD_LOG_WARN, "%s", ctx->err);
-    } else if (answer) {
-        *answer = x.answer;
-    } else {
-        json_decref(x.answer);
+        /* A cancel is the host's doing (shutdown, a client gone), not a provider problem. */
+        c->host->log(c->host, rc == SKALD_ECANCELLED ? SKALD_LOG_INFO : SKALD_LOG_WARN, "%s",
+                     ctx->err);
     }
+    remote_settle_breaker(&x, admit == REMOTE_ADMIT_PROBE, rc);
+    if (rc == SKALD_OK && answer)
+        *answer = x.answer;
+    else
+        json_decref(x.answer);
     remote_publish(c);
     return rc;
 }
