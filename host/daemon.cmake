@@ -3,11 +3,15 @@ add_library(skald_host STATIC
   config/config.c config/config_auth.c
   auth/identity.c auth/auth_table.c auth/auth_key_spec.c
   uri/viking_uri.c uri/viking_name.c uri/utf8.c
+  store/store_sqlite.c store/store_uri.c store/store_node.c store/store_content.c
+  store/store_tree.c store/store_write.c store/store_subtree.c store/store_attrs.c
+  store/store_tags.c store/store_tasks.c
   daemon/lockfile.c daemon/control.c daemon/recovery.c
   runtime/workers.c runtime/generation.c runtime/queue_migrate.c
   http/server.c http/router.c http/request_args.c http/reply.c http/json_body.c
   http/routes_system.c http/routes_debug.c)
-target_link_libraries(skald_host PUBLIC skald_base PkgConfig::MHD PkgConfig::JANSSON PkgConfig::INIH)
+target_link_libraries(skald_host PUBLIC skald_base PkgConfig::MHD PkgConfig::JANSSON PkgConfig::INIH
+  PkgConfig::SQLITE3)
 # Plugins are looked for beside the build tree until installed; an installed skald looks in lib/skald/plugins.
 target_compile_definitions(skald_host PRIVATE
   SKALD_DEFAULT_PLUGIN_DIR="$<IF:$<BOOL:${SKALD_INSTALL_LAYOUT}>,${CMAKE_INSTALL_FULL_LIBDIR}/skald/plugins,${SKALD_PLUGIN_OUTPUT_DIR}>")

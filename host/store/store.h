@@ -79,7 +79,8 @@ int store_get(struct store *st, const char *account, const char *uri, int with_c
               struct store_node *out, char *err, size_t err_cap);
 
 /* Visits nodes without content. Return non-zero from the visitor to stop (the call returns OK).
- * The node is borrowed for the duration of the call. */
+ * The node is borrowed for the duration of the call. Visitors run with no store connection held,
+ * so they may call the store themselves. */
 typedef int (*store_visit_fn)(void *arg, const struct store_node *node);
 
 /* Direct children of a directory, directories first, then by name. ENOTDIR on a file, ENOTFOUND
@@ -88,7 +89,8 @@ int store_list(struct store *st, const char *account, const char *dir_uri, store
                void *arg, char *err, size_t err_cap);
 
 /* The subtree under root_uri (root excluded) in depth-first pre-order, names sorted, down to
- * max_depth levels below root (0 = unlimited). with_content loads file bodies (for grep). */
+ * max_depth levels below root (0 = unlimited). with_content loads file bodies (for grep). From
+ * "viking://" the walk covers the three scopes. ENOTDIR on a file, ENOTFOUND when missing. */
 int store_walk(struct store *st, const char *account, const char *root_uri, unsigned max_depth,
                int with_content, store_visit_fn visit, void *arg, char *err, size_t err_cap);
 
@@ -105,21 +107,25 @@ struct store_put_node {
 };
 
 /* Creates or replaces nodes in one transaction, creating missing parent directories (their
- * semantic and vectors state PENDING, owner `owner_user`). Replacing a file keeps its created_ms
- * and bumps its revision; putting a file where a directory is (or the reverse) is EISDIR/ENOTDIR
- * and nothing of the batch is stored. */
+ * semantic and vectors state PENDING, owner `owner_user`). Replacing a node keeps its created_ms,
+ * owner and sidecars, clears last_error and bumps its revision; putting a file where a directory
+ * is (or the reverse) is EISDIR/ENOTDIR and nothing of the batch is stored. Directories carry no
+ * content (EINVAL). */
 int store_put(struct store *st, const char *account, const char *owner_user,
               const struct store_put_node *nodes, size_t n, char *err, size_t err_cap);
 
 /* Creates the directory and its missing parents. EEXIST when it already exists (as a dir or a
- * file); description, when not NULL, becomes its L0. */
+ * file); description, when not NULL, becomes its L0. The new directory's semantic state is NONE
+ * (nothing to summarise yet); its vectors state PENDING with a description (the L0 to embed),
+ * else NONE. Created parents are PENDING as with store_put. */
 int store_mkdir(struct store *st, const char *account, const char *owner_user, const char *uri,
                 const char *description, char *err, size_t err_cap);
 
 enum store_write_mode { STORE_WRITE_REPLACE = 0, STORE_WRITE_APPEND = 1, STORE_WRITE_CREATE = 2 };
 
 /* Writes a file's content. REPLACE/APPEND need an existing file (ENOTFOUND, EISDIR); CREATE needs
- * a free path (EEXIST) and creates missing parents. Sets the file's vectors state PENDING.
+ * a free path (EEXIST) and creates missing parents. Sets the file's vectors state PENDING
+ * (CREATE: semantic NONE, tags "[]"; REPLACE/APPEND keep semantic state and tags).
  * *revision_out (may be NULL) gets the new revision. */
 int store_write(struct store *st, const char *account, const char *owner_user, const char *uri,
                 enum store_write_mode mode, const char *content, size_t len,
@@ -130,8 +136,9 @@ int store_write(struct store *st, const char *account, const char *owner_user, c
 int store_remove(struct store *st, const char *account, const char *uri, int recursive,
                  uint64_t *removed, char *err, size_t err_cap);
 
-/* Moves a node (and its subtree) to to_uri, creating missing parents of to_uri. EEXIST when
- * to_uri exists, EINVAL when to_uri is inside from_uri. One transaction. */
+/* Moves a node (and its subtree) to to_uri, creating missing parents of to_uri (owned by the
+ * moved node's owner). EEXIST when to_uri exists, EINVAL when to_uri is from_uri or inside it or
+ * from_uri is a scope root. States, times and revisions move unchanged. One transaction. */
 int store_move(struct store *st, const char *account, const char *from_uri, const char *to_uri,
                char *err, size_t err_cap);
 
@@ -142,21 +149,25 @@ int store_set_tags(struct store *st, const char *account, const char *uri, const
 
 /* Stores a directory's L0/L1 (either may be NULL = leave as is) and marks its semantic state
  * DONE, only if the node's revision still equals expected_revision (else ECONFLICT: a newer
- * change will produce newer sidecars). A file's summary is stored with store_set_summary. */
+ * change will produce newer sidecars). ENOTDIR on a file. Bumps the revision. A scope root that
+ * has never been stored has revision 0. A file's summary is stored with store_set_summary (same
+ * revision rule, EISDIR on a directory, states untouched). */
 int store_set_sidecars(struct store *st, const char *account, const char *uri, const char *l0,
                        const char *l1, uint64_t expected_revision, char *err, size_t err_cap);
 int store_set_summary(struct store *st, const char *account, const char *uri, const char *summary,
                       uint64_t expected_revision, char *err, size_t err_cap);
 
 /* Records a processing outcome without touching the revision: which = 0 semantic, 1 vectors.
- * error (may be NULL) becomes last_error (cleared by a DONE). */
+ * A non-NULL error becomes last_error; a DONE clears last_error unless the other state is
+ * FAILED; otherwise last_error stays. */
 int store_set_state(struct store *st, const char *account, const char *uri, int which,
                     enum store_proc_state state, const char *error, char *err, size_t err_cap);
 
 /* ---- Recovery and consistency ---- */
 
-/* Visits (across every account when account is NULL, else under root_uri of account) the nodes
- * whose semantic or vectors state is in state_mask (bit 1 << enum store_proc_state). */
+/* Visits (across every account when account is NULL, else under root_uri of account, NULL = the
+ * whole account) the stored nodes whose semantic or vectors state is in state_mask (bit
+ * 1 << enum store_proc_state), in (account, uri) order, root_uri included. */
 int store_scan_states(struct store *st, const char *account, const char *root_uri,
                       unsigned state_mask, store_visit_fn visit, void *arg, char *err,
                       size_t err_cap);
@@ -179,7 +190,8 @@ struct store_task {
 void store_task_clear(struct store_task *t);
 
 /* Creates a task record (task_id, account, user, task_type, resource_id, status set by the
- * caller; times set here). */
+ * caller, and stage, result_json, error and job counters when given; times set here). EEXIST
+ * when the id is taken. */
 int store_task_create(struct store *st, const struct store_task *t, char *err, size_t err_cap);
 /* Reads a task of (account, user); ENOTFOUND for a task of anyone else. user NULL = any user of
  * the account (ROOT/ADMIN views). */
@@ -193,7 +205,8 @@ int store_task_progress(struct store *st, const char *task_id, int add_total, in
                         int add_failed, char *err, size_t err_cap);
 
 typedef int (*store_task_visit_fn)(void *arg, const struct store_task *task);
-/* Tasks of (account, user) newest first, filtered by the non-NULL arguments, at most limit. */
+/* Tasks of (account, user) newest first, filtered by the non-NULL arguments, at most limit
+ * (0 = no limit). user NULL = every user of the account. */
 int store_task_list(struct store *st, const char *account, const char *user,
                     const char *task_type, const char *status, const char *resource_id,
                     unsigned limit, store_task_visit_fn visit, void *arg, char *err,
