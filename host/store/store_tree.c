@@ -248,18 +248,23 @@ int store_walk(struct store *st, const char *account, const char *root_uri, unsi
     return walk_dir(&w, root_uri, 1);
 }
 
-/* Visits root_uri itself when its row has a state in mask; 1 when the visitor stopped. */
+/* Visits root_uri itself when it is stored with a state in mask; *stopped when the visitor
+ * asked to stop. */
 static int scan_root(struct store *st, const char *account, const char *root_uri, unsigned mask,
                      store_visit_fn visit, void *arg, int *stopped, char *err, size_t err_cap)
 {
     struct store_node node;
+    struct store_head head;
     struct store_conn *c = store_conn_acquire(st);
-    int rc = store_node_read(st, c, account, root_uri, 0, &node, err, err_cap);
+    int rc = store_head_get(c, account, root_uri, -1, &head, err, err_cap);
+    int stored = rc == STORE_OK;
+    if (rc == STORE_OK || rc == STORE_ENOTFOUND)
+        rc = store_node_read(st, c, account, root_uri, 0, &node, err, err_cap);
     store_conn_release(st, c);
     if (rc != STORE_OK)
         return rc;
-    /* An implicit root without a row has revision 0 and nothing to process. */
-    if (node.revision > 0 && (mask & (1u << node.semantic | 1u << node.vectors)))
+    /* A scope root without a row has nothing to process. */
+    if (stored && (mask & (1u << node.semantic | 1u << node.vectors)))
         *stopped = visit(arg, &node) != 0;
     store_node_clear(&node);
     return STORE_OK;

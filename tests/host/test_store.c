@@ -329,6 +329,24 @@ static void parents_are_created_pending_and_scope_roots_exist(void **state)
     assert_int_equal(res.semantic, STORE_PROC_DONE);
     assert_int_equal(res.child_count, 1);
     store_node_clear(&res);
+    assert_int_equal(store_set_tags(f->st, "acme", "viking://", "[\"all=1\"]", 0, 1, f->err,
+                                    sizeof f->err),
+                     STORE_OK);
+    assert_int_equal(store_get(f->st, "acme", "viking://", 0, &root, f->err, sizeof f->err),
+                     STORE_OK);
+    assert_int_equal(root.child_count, 3);
+    assert_string_equal(root.tags_json, "[\"all=1\"]");
+    store_node_clear(&root);
+    assert_int_equal(store_get(f->st, "acme", "viking://user/alice/memories/m1.md", 0, &res,
+                               f->err, sizeof f->err),
+                     STORE_OK);
+    assert_string_equal(res.tags_json, "[\"all=1\"]");
+    store_node_clear(&res);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(store_list(f->st, "acme", "viking://", collect, &seen, f->err,
+                                sizeof f->err),
+                     STORE_OK);
+    assert_string_equal(seen.text, "viking://agent viking://resources viking://user");
 
     /* A file where a parent must be: ENOTDIR, nothing stored. */
     struct store_put_node bad = {.uri = "viking://resources/a/b/c.md/inner.md",
@@ -940,6 +958,29 @@ static void scan_states_finds_pending_and_failed(void **state)
     free(many);
     free(batch);
     free(uris);
+
+    /* A state recorded on a scope root makes it a stored node that scans find. */
+    assert_int_equal(store_set_state(f->st, "delta", "viking://agent", 0, STORE_PROC_PENDING,
+                                     NULL, f->err, sizeof f->err),
+                     STORE_OK);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(store_scan_states(f->st, "delta", "viking://agent", pending, collect, &seen,
+                                       f->err, sizeof f->err),
+                     STORE_OK);
+    assert_string_equal(seen.text, "viking://agent");
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(store_scan_states(f->st, "delta", NULL, pending, collect, &seen, f->err,
+                                       sizeof f->err),
+                     STORE_OK);
+    assert_string_equal(seen.text, "viking://agent");
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(store_scan_states(f->st, "delta", "viking://user", pending, collect, &seen,
+                                       f->err, sizeof f->err),
+                     STORE_OK);
+    assert_string_equal(seen.text, "");
+    assert_int_equal(store_scan_states(f->st, "delta", "viking://resources/none", pending,
+                                       collect, &seen, f->err, sizeof f->err),
+                     STORE_ENOTFOUND);
 }
 
 struct task_seen {
