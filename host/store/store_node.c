@@ -111,8 +111,9 @@ int store_row_node(struct store *st, sqlite3_stmt *row, int with_content, struct
     return STORE_OK;
 }
 
-int store_node_implicit(const char *account, const char *uri, uint64_t child_count,
-                        struct store_node *out, char *err, size_t err_cap)
+/* The node of a scope root or the root that has no row yet. */
+static int node_implicit(const char *account, const char *uri, uint64_t child_count,
+                         struct store_node *out, char *err, size_t err_cap)
 {
     memset(out, 0, sizeof *out);
     size_t len = strlen(uri);
@@ -187,7 +188,7 @@ int store_node_read(struct store *st, struct store_conn *c, const char *account,
     uint64_t children = 0;
     int rc = implicit_child_count(c, account, uri, &children, err, err_cap);
     if (rc == STORE_OK)
-        rc = store_node_implicit(account, uri, children, out, err, err_cap);
+        rc = node_implicit(account, uri, children, out, err, err_cap);
     return rc;
 }
 
