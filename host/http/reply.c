@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <skald/plugin.h>
@@ -44,8 +45,20 @@ const char *http_error_code_for_plugin(int skald_status)
 void http_reply_clear(struct http_reply *r)
 {
     json_decref(r->body);
-    r->body = NULL;
-    r->status = 0;
+    free(r->bytes);
+    free(r->disposition);
+    *r = (struct http_reply){0};
+}
+
+void http_reply_bytes(struct http_reply *r, char *bytes, size_t len, const char *content_type,
+                      char *disposition)
+{
+    http_reply_clear(r);
+    r->status = 200;
+    r->bytes = bytes;
+    r->bytes_len = len;
+    r->content_type = content_type;
+    r->disposition = disposition;
 }
 
 void http_reply_raw(struct http_reply *r, unsigned status, json_t *body)
