@@ -32,7 +32,16 @@ struct pipeline {
     pthread_cond_t wake;     /* CLOCK_MONOTONIC */
     unsigned wake_seq;       /* guarded by lock */
     char owner[96];          /* lease owner of this process's pipeline */
+    atomic_ullong processed[2], requeued[2], dead[2]; /* by enum job_kind */
 };
+
+void pipeline_counts(struct pipeline *p, enum job_kind kind, struct pipeline_counts *out)
+{
+    int k = kind == JOB_EMBED ? 1 : 0;
+    out->processed = p ? atomic_load(&p->processed[k]) : 0;
+    out->requeued = p ? atomic_load(&p->requeued[k]) : 0;
+    out->dead = p ? atomic_load(&p->dead[k]) : 0;
+}
 
 void pipeline_env_ctx(const struct pipeline_env *env, struct skald_call_ctx *ctx, char *err,
                       size_t err_cap)
@@ -142,7 +151,9 @@ static void pipeline_outcome(struct pipeline *p, const struct pipeline_env *env,
     atomic_int never = 0;
     struct skald_call_ctx ctx = {sizeof ctx, 0, clock_monotonic_ns() + 30000000000LL, &never, err,
                                  sizeof err};
+    int k = lj->valid && lj->job.kind == JOB_EMBED ? 1 : 0;
     if (rc == SKALD_OK) {
+        atomic_fetch_add(&p->processed[k], 1);
         if (q->ack(queue->handle, &ctx, &lj->id, 1, p->owner, NULL) != SKALD_OK)
             log_warn("pipeline: ack of job %lld: %s", (long long)lj->id, err);
         pipeline_task_report(env, &lj->job, 0);
@@ -156,6 +167,7 @@ static void pipeline_outcome(struct pipeline *p, const struct pipeline_env *env,
         log_warn("pipeline: %s %s (attempt %u): %s; retry in %lld ms",
                  lj->job.kind == JOB_EMBED ? "embedding" : "semantic", lj->job.uri, lj->attempts,
                  error, (long long)delay);
+        atomic_fetch_add(&p->requeued[k], 1);
         if (q->nack(queue->handle, &ctx, lj->id, p->owner, delay, error, 0) != SKALD_OK)
             log_warn("pipeline: nack of job %lld: %s", (long long)lj->id, err);
         return;
@@ -174,6 +186,7 @@ static void pipeline_outcome(struct pipeline *p, const struct pipeline_env *env,
         if (src != SKALD_OK)
             log_warn("pipeline: recording the failure of %s: %s", lj->job.uri, serr);
     }
+    atomic_fetch_add(&p->dead[k], 1);
     if (q->nack(queue->handle, &ctx, lj->id, p->owner, 0, error, 1) != SKALD_OK)
         log_warn("pipeline: parking job %lld: %s", (long long)lj->id, err);
     if (lj->valid)

@@ -31,6 +31,15 @@ void pipeline_wake(struct pipeline *p);
  * its leases to pending. Returns the number of threads still stuck in a call (left detached). */
 unsigned pipeline_stop(struct pipeline *p, int64_t deadline_ns, int64_t grace_ns);
 
+/* Jobs of one kind this process has finished since it started. */
+struct pipeline_counts {
+    uint64_t processed; /* done and acked */
+    uint64_t requeued;  /* failed, put back for a retry */
+    uint64_t dead;      /* failed for good */
+};
+/* Zeros when p is NULL (before the pipeline starts). Any thread. */
+void pipeline_counts(struct pipeline *p, enum job_kind kind, struct pipeline_counts *out);
+
 /* Enqueues jobs (all for task_id, or none when NULL), counts them on the task, wakes the
  * pipeline. Safe from any worker thread. Returns a skald status with err set. */
 int pipeline_submit(struct app *app, struct generation *gen, struct store *st,
