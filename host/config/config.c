@@ -353,6 +353,12 @@ static int apply_server_key(struct server_config *s, const struct raw_entry *e, 
     } else if (strcmp(k, "debug_routes") == 0) {
         if (parse_bool(v, &s->debug_routes) != 0)
             return config_error(ec, e->line, "server", k, "'%s' is not on or off", v);
+    } else if (strcmp(k, "log_format") == 0) {
+        if (log_format_parse(v, &s->log_format) != 0)
+            return config_error(ec, e->line, "server", k, "'%s' is not text or json", v);
+    } else if (strcmp(k, "metrics") == 0) {
+        if (parse_bool(v, &s->metrics) != 0)
+            return config_error(ec, e->line, "server", k, "'%s' is not on or off", v);
     } else {
         return config_error(ec, e->line, "server", k, "unknown key");
     }
@@ -416,6 +422,8 @@ static int build_config(struct raw_config *raw, const char *abs_path, const char
     s->call_timeout_s = 30;
     s->log_level = LOG_LEVEL_INFO;
     s->debug_routes = 0;
+    s->log_format = LOG_FORMAT_TEXT;
+    s->metrics = 1;
     cfg->path = strdup(abs_path);
     if (!s->listen_host || !s->data_dir || !s->plugin_dir || !cfg->path)
         return config_error(ec, -1, NULL, NULL, "out of memory");

@@ -36,6 +36,8 @@ struct server_config {
     uint64_t max_body;           /* bytes */
     unsigned call_timeout_s;
     enum log_level log_level;
+    enum log_format log_format;  /* text | json */
+    int metrics;                 /* serve GET /metrics */
     int debug_routes;
     /* [auth] mode as resolved; kept here so the copy of restart-only keys made at startup holds
      * it too. */
