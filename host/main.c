@@ -18,10 +18,15 @@
 #include "daemon/lockfile.h"
 #include "daemon/recovery.h"
 #include "http/server.h"
+#include "http/waiters.h"
+#include "pipeline/pipeline.h"
 #include "runtime/generation.h"
 #include "runtime/workers.h"
+#include "store/store.h"
 
 #define EXIT_USAGE 2
+/* Threads that run pipeline jobs; model-bound work is capped here, separately from requests. */
+#define PIPELINE_THREADS 2
 /* After the shutdown deadline: how long cancelled calls get to return, and answers to be sent. */
 #define SHUTDOWN_GRACE_NS (300 * 1000000LL)
 #define MAX_OVERRIDES 64
@@ -146,10 +151,22 @@ static int run_daemon(struct app *app, struct config *cfg)
         config_free(cfg);
         return 1;
     }
+    if (waiters_start(app, &app->waiters, err, sizeof err) != 0 ||
+        pipeline_start(app, PIPELINE_THREADS, &app->pipeline, err, sizeof err) != 0) {
+        log_error("%s", err);
+        config_free(cfg);
+        if (app->waiters)
+            waiters_stop(app->waiters);
+        workers_stop(app->workers, clock_monotonic_ns());
+        runtime_destroy(&app->runtime);
+        return 1;
+    }
     app->http = http_server_start(app, err, sizeof err);
     if (!app->http) {
         log_error("%s", err);
         config_free(cfg);
+        pipeline_stop(app->pipeline, clock_monotonic_ns(), 0);
+        waiters_stop(app->waiters);
         workers_stop(app->workers, clock_monotonic_ns());
         runtime_destroy(&app->runtime);
         return 1;
@@ -178,12 +195,19 @@ static int run_daemon(struct app *app, struct config *cfg)
     }
     int64_t deadline = clock_monotonic_ns() + (int64_t)shutdown_timeout_s * 1000000000LL;
     http_server_quiesce(app->http);
+    /* Requests waiting on background work are answered first, or they would hold the drain. */
+    waiters_stop(app->waiters);
     http_server_drain(app->http, deadline, SHUTDOWN_GRACE_NS);
+    unsigned stuck_jobs = pipeline_stop(app->pipeline, deadline, SHUTDOWN_GRACE_NS);
     unsigned stuck = workers_stop(app->workers, clock_monotonic_ns() + SHUTDOWN_GRACE_NS);
-    if (stuck)
-        log_warn("%u worker threads are stuck in backend calls that ignore their deadline", stuck);
+    if (stuck + stuck_jobs)
+        log_warn("%u threads are stuck in backend calls that ignore their deadline", stuck + stuck_jobs);
     http_server_stop(app->http, stuck > 0);
     recovery_release_own_leases(app);
+    /* A thread stuck in a plugin call may still reach the store; leave it open for the exit. */
+    struct store *st = atomic_load(&app->store);
+    if (st && stuck + stuck_jobs == 0)
+        store_close(st);
     runtime_destroy(&app->runtime);
     free(app->boot.listen_host);
     free(app->boot.data_dir);

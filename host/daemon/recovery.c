@@ -4,6 +4,8 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "pipeline/rescan.h"
+#include "store/store.h"
 
 /* Recovery talks to backends that may be slow; it gets a deadline like any other call. */
 #define RECOVERY_CALL_NS (60LL * 1000000000LL)
@@ -26,19 +28,54 @@ static int release_leases(struct app *app, const char *owner_prefix, uint64_t *r
     return rc == SKALD_OK ? 0 : -1;
 }
 
+/* Re-queues the work a crash or a copied data dir left unfinished, within the recovery deadline. */
+static int recovery_rescan(struct app *app, struct store *st, char *err, size_t err_cap)
+{
+    struct generation *gen = runtime_acquire(&app->runtime);
+    if (!gen) {
+        snprintf(err, err_cap, "no plugins loaded");
+        return -1;
+    }
+    struct rescan_result r;
+    int rc = pipeline_rescan(app, gen, st, NULL, NULL, RESCAN_UNFINISHED, NULL,
+                             clock_monotonic_ns() + RECOVERY_CALL_NS, &r, err, err_cap);
+    runtime_release(&app->runtime, gen);
+    atomic_store(&app->recovery_jobs, r.semantic_jobs + r.embed_jobs);
+    if (r.semantic_jobs + r.embed_jobs)
+        log_info("recovery: %llu unfinished nodes queued again (%llu L0/L1, %llu vectors)",
+                 (unsigned long long)(r.semantic_jobs + r.embed_jobs),
+                 (unsigned long long)r.semantic_jobs, (unsigned long long)r.embed_jobs);
+    return rc == SKALD_OK ? 0 : -1;
+}
+
 static void recovery_task(void *arg)
 {
     struct app *app = arg;
     char err[512];
+    struct store *st = NULL;
+    if (store_open(app->boot.data_dir, &st, err, sizeof err) != STORE_OK) {
+        log_error("recovery: cannot open the context store: %s", err);
+        atomic_store(&app->recovery, RECOVERY_FAILED);
+        return;
+    }
     uint64_t released = 0;
     if (release_leases(app, "", &released, err, sizeof err) != 0) {
         log_error("recovery: releasing stale queue leases failed: %s", err);
+        store_close(st);
         atomic_store(&app->recovery, RECOVERY_FAILED);
         return;
     }
     if (released)
         log_info("recovery: %llu queue items leased by a previous process are pending again",
                  (unsigned long long)released);
+    /* Published only now: the pipeline starts leasing once it sees the store, and the release
+     * above takes every owner's leases, which must not include ours. */
+    atomic_store(&app->store, st);
+    if (recovery_rescan(app, st, err, sizeof err) != 0) {
+        log_error("recovery: rescanning unfinished work: %s", err);
+        atomic_store(&app->recovery, RECOVERY_FAILED);
+        return;
+    }
     atomic_store(&app->recovery, RECOVERY_DONE);
 }
 

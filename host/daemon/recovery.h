@@ -1,7 +1,8 @@
 /*
- * Startup recovery, run in the background after /health is up so it can never delay it: queue
- * leases left by a previous process (which is gone: we hold the data-dir lock) go back to pending.
- * /ready reports its progress. Later capabilities add their own scans here.
+ * Startup recovery, run in the background after /health is up so it can never delay it: the
+ * context store is opened, queue leases left by a previous process (which is gone: we hold the
+ * data-dir lock) go back to pending, and nodes left unfinished get their jobs queued again.
+ * /ready reports its progress.
  */
 #ifndef SKALD_DAEMON_RECOVERY_H
 #define SKALD_DAEMON_RECOVERY_H

@@ -26,9 +26,13 @@ static void ready_handle(struct http_request *req, struct http_reply *reply)
     int plugins = atomic_load(&app->plugins_ready);
     int recovery = atomic_load(&app->recovery);
     int shutting_down = atomic_load(&app->shutting_down);
-    int ready = plugins && recovery != RECOVERY_PENDING && !shutting_down;
-    json_t *checks = json_pack("{s:s, s:s, s:s}", "storage", "ok", "plugins",
-                               plugins ? "ok" : "pending", "recovery", recovery_text(recovery));
+    int storage = atomic_load(&app->store) != NULL;
+    int ready = storage && plugins && recovery != RECOVERY_PENDING && !shutting_down;
+    json_t *checks = json_pack("{s:s, s:s, s:s, s:I}", "storage",
+                               storage ? "ok" : (recovery == RECOVERY_FAILED ? "error" : "pending"),
+                               "plugins", plugins ? "ok" : "pending", "recovery",
+                               recovery_text(recovery), "recovery_requeued",
+                               (json_int_t)atomic_load(&app->recovery_jobs));
     if (shutting_down)
         json_object_set_new(checks, "server", json_string("shutting_down"));
     http_reply_raw(reply, ready ? 200 : 503,
