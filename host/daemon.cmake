@@ -3,6 +3,8 @@ add_library(skald_host STATIC
   config/config.c config/config_auth.c
   auth/identity.c auth/auth_table.c auth/auth_key_spec.c
   uri/viking_uri.c uri/viking_name.c uri/utf8.c
+  ingest/ingest_status.c ingest/multipart.c ingest/upload_store.c ingest/import_name.c
+  ingest/import_tree.c ingest/doc_type.c
   store/store_sqlite.c store/store_uri.c store/store_node.c store/store_content.c
   store/store_tree.c store/store_write.c store/store_subtree.c store/store_attrs.c
   store/store_tags.c store/store_tasks.c

@@ -41,8 +41,11 @@ struct http_server {
  * nothing and touches no shared counter. */
 static int health_marker;
 
-static const char health_body[] =
-    "{\"status\":\"ok\",\"healthy\":true,\"version\":\"" SKALD_VERSION "\",\"auth_mode\":\"dev\"}";
+/* One prebuilt body per auth mode (a restart-only setting), so /health formats nothing. */
+#define HEALTH_BODY(mode) \
+    "{\"status\":\"ok\",\"healthy\":true,\"version\":\"" SKALD_VERSION "\",\"auth_mode\":\"" mode "\"}"
+static const char health_body_dev[] = HEALTH_BODY("dev");
+static const char health_body_api_key[] = HEALTH_BODY("api_key");
 
 static void request_unref(struct http_request *req)
 {
@@ -399,7 +402,10 @@ struct http_server *http_server_start(struct app *app, char *err, size_t err_cap
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->changed, &ca);
     pthread_condattr_destroy(&ca);
-    s->health_response = MHD_create_response_from_buffer(sizeof health_body - 1, (void *)health_body,
+    int api_key = app->boot.auth_mode == AUTH_MODE_API_KEY;
+    const char *health_body = api_key ? health_body_api_key : health_body_dev;
+    size_t health_len = api_key ? sizeof health_body_api_key - 1 : sizeof health_body_dev - 1;
+    s->health_response = MHD_create_response_from_buffer(health_len, (void *)health_body,
                                                          MHD_RESPMEM_PERSISTENT);
     if (!s->health_response) {
         snprintf(err, err_cap, "out of memory");
