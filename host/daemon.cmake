@@ -4,6 +4,9 @@ add_library(skald_host STATIC
   auth/identity.c auth/auth_table.c auth/auth_key_spec.c
   uri/viking_uri.c uri/viking_name.c uri/utf8.c
   ingest/ingest_status.c ingest/multipart.c ingest/upload_store.c ingest/import_name.c
+  ingest/import_tree.c ingest/doc_type.c ingest/zip_import.c ingest/addr_policy.c
+  ingest/url_fetch.c
+  ingest/ingest_status.c ingest/multipart.c ingest/upload_store.c ingest/import_name.c
   ingest/import_tree.c ingest/doc_type.c ingest/zip_import.c
   ingest/ingest_status.c ingest/multipart.c ingest/upload_store.c ingest/import_name.c
   ingest/import_tree.c ingest/doc_type.c
@@ -17,6 +20,7 @@ add_library(skald_host STATIC
 target_link_libraries(skald_host PUBLIC skald_base PkgConfig::MHD PkgConfig::JANSSON PkgConfig::INIH
   PkgConfig::SQLITE3)
 target_link_libraries(skald_host PUBLIC PkgConfig::LIBZIP)
+target_link_libraries(skald_host PUBLIC PkgConfig::LIBZIP PkgConfig::CURL)
 # Plugins are looked for beside the build tree until installed; an installed skald looks in lib/skald/plugins.
 target_compile_definitions(skald_host PRIVATE
   SKALD_DEFAULT_PLUGIN_DIR="$<IF:$<BOOL:${SKALD_INSTALL_LAYOUT}>,${CMAKE_INSTALL_FULL_LIBDIR}/skald/plugins,${SKALD_PLUGIN_OUTPUT_DIR}>")
