@@ -5,11 +5,7 @@ add_library(skald_host STATIC
   uri/viking_uri.c uri/viking_name.c uri/utf8.c
   ingest/ingest_status.c ingest/multipart.c ingest/upload_store.c ingest/import_name.c
   ingest/import_tree.c ingest/doc_type.c ingest/zip_import.c ingest/addr_policy.c
-  ingest/url_fetch.c
-  ingest/ingest_status.c ingest/multipart.c ingest/upload_store.c ingest/import_name.c
-  ingest/import_tree.c ingest/doc_type.c ingest/zip_import.c
-  ingest/ingest_status.c ingest/multipart.c ingest/upload_store.c ingest/import_name.c
-  ingest/import_tree.c ingest/doc_type.c
+  ingest/url_fetch.c ingest/markdown_split.c ingest/document_import.c
   store/store_sqlite.c store/store_uri.c store/store_node.c store/store_content.c
   store/store_tree.c store/store_write.c store/store_subtree.c store/store_attrs.c
   store/store_tags.c store/store_tasks.c
@@ -19,7 +15,6 @@ add_library(skald_host STATIC
   http/routes_system.c http/routes_debug.c)
 target_link_libraries(skald_host PUBLIC skald_base PkgConfig::MHD PkgConfig::JANSSON PkgConfig::INIH
   PkgConfig::SQLITE3)
-target_link_libraries(skald_host PUBLIC PkgConfig::LIBZIP)
 target_link_libraries(skald_host PUBLIC PkgConfig::LIBZIP PkgConfig::CURL)
 # Plugins are looked for beside the build tree until installed; an installed skald looks in lib/skald/plugins.
 target_compile_definitions(skald_host PRIVATE
