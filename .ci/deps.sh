@@ -2,8 +2,11 @@
 # Installs what skald needs to build and test on Debian 12, only what is missing.
 # Usage: .ci/deps.sh [bench]   (bench also installs wrk and nginx-light for tests/bench)
 set -euo pipefail
+# systemd (systemd-analyze) and man-db check the unit, prometheus brings promtool for /metrics,
+# python3 plays the notify socket; the prometheus server itself is not used by any test.
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
-      libinih-dev libjansson-dev libzip-dev libcmocka-dev curl procps)
+      libinih-dev libjansson-dev libzip-dev libcmocka-dev curl procps
+      systemd prometheus man-db python3)
 if [ "${1:-}" = bench ]; then pkgs+=(wrk nginx-light); fi
 missing=()
 for p in "${pkgs[@]}"; do

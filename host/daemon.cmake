@@ -9,7 +9,9 @@ add_library(skald_host STATIC
   store/store_sqlite.c store/store_uri.c store/store_node.c store/store_content.c
   store/store_tree.c store/store_write.c store/store_subtree.c store/store_attrs.c
   store/store_tags.c store/store_tasks.c
-  daemon/lockfile.c daemon/control.c daemon/recovery.c
+  daemon/lockfile.c daemon/control.c daemon/recovery.c daemon/notify.c daemon/watchdog.c
+  http/access_log.c metrics/metrics_text.c metrics/metrics_http.c metrics/metrics_process.c
+  metrics/routes_metrics.c
   runtime/workers.c runtime/generation.c runtime/queue_migrate.c
   http/server.c http/router.c http/request_args.c http/reply.c http/json_body.c
   http/routes_system.c http/routes_debug.c)

@@ -16,7 +16,9 @@
 #include "daemon/app.h"
 #include "daemon/control.h"
 #include "daemon/lockfile.h"
+#include "daemon/notify.h"
 #include "daemon/recovery.h"
+#include "daemon/watchdog.h"
 #include "http/server.h"
 #include "http/waiters.h"
 #include "pipeline/pipeline.h"
@@ -171,8 +173,16 @@ static int run_daemon(struct app *app, struct config *cfg)
         runtime_destroy(&app->runtime);
         return 1;
     }
+    if (log_async_start(err, sizeof err) != 0)
+        log_warn("%s; logging directly", err);
     log_info("skald %s listening on %s:%u (pid %ld, data dir %s)", SKALD_VERSION,
              app->boot.listen_host, app->boot.listen_port, (long)getpid(), app->boot.data_dir);
+    /* Ready for systemd as soon as HTTP serves: plugins and recovery follow in the background. */
+    notify_ready(NOTIFY_PHASE_STARTING);
+    struct watchdog *watchdog = NULL;
+    if (notify_watchdog_usec() > 0 &&
+        !(watchdog = watchdog_start(app, notify_watchdog_usec(), err, sizeof err)))
+        log_error("%s; systemd will see no watchdog pings", err);
 
     struct generation *g = NULL;
     unsigned shutdown_timeout_s = cfg->server.shutdown_timeout_s;
@@ -188,6 +198,8 @@ static int run_daemon(struct app *app, struct config *cfg)
     }
 
     atomic_store(&app->shutting_down, 1);
+    notify_stopping();
+    watchdog_stop(watchdog);
     struct generation *cur = runtime_acquire(&app->runtime);
     if (cur) {
         shutdown_timeout_s = cur->config->server.shutdown_timeout_s;
@@ -212,6 +224,8 @@ static int run_daemon(struct app *app, struct config *cfg)
     free(app->boot.listen_host);
     free(app->boot.data_dir);
     log_info("skald stopped");
+    log_async_stop();
+    notify_close();
     return exit_code;
 }
 
@@ -266,6 +280,8 @@ int main(int argc, char **argv)
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGPIPE);
         pthread_sigmask(SIG_BLOCK, &set, NULL);
+        if (notify_init(err, sizeof err) != 0)
+            log_warn("%s: not notifying systemd", err);
         static struct app app;
         app.config_path = config_path;
         app.overrides = overrides;

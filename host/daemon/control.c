@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "daemon/notify.h"
+#include "metrics/metrics_route.h"
 
 /* How often the control thread looks at reload requests and drained generations. */
 #define CONTROL_TICK_NS (50 * 1000000L)
@@ -16,6 +18,15 @@ void control_apply_server_settings(struct app *app, const struct server_config *
     atomic_store(&app->max_body, server->max_body);
     atomic_store(&app->debug_routes, server->debug_routes);
     log_set_level(server->log_level);
+    log_set_format(server->log_format);
+    metrics_route_set_enabled(server->metrics);
+}
+
+/* The phase systemd's STATUS= shows between reloads. */
+static const char *control_phase(const struct app *app)
+{
+    int r = atomic_load(&app->recovery);
+    return r == RECOVERY_DONE || r == RECOVERY_FAILED ? NOTIFY_PHASE_SERVING : NOTIFY_PHASE_RECOVERING;
 }
 
 /* Keys bound at startup (the socket, the lock, the thread count) cannot change in place. */
@@ -43,6 +54,7 @@ int control_reload(struct app *app, char *err, size_t err_cap)
     struct runtime *rt = &app->runtime;
     struct config *cfg = NULL;
     struct generation *g = NULL;
+    notify_reloading();
     if (config_load(app->config_path, app->overrides, app->n_overrides, &cfg, err, err_cap) != 0)
         goto fail;
     if (restart_only_changed(app, cfg, err, err_cap)) {
@@ -56,10 +68,12 @@ int control_reload(struct app *app, char *err, size_t err_cap)
     runtime_record_reload(rt, 1, NULL);
     log_info("reload: configuration %s loaded as generation %llu", app->config_path,
              (unsigned long long)g->id);
+    notify_ready(control_phase(app));
     return 0;
 fail:
     runtime_record_reload(rt, 0, err);
     log_error("reload failed, the previous configuration keeps serving: %s", err);
+    notify_ready(control_phase(app));
     return -1;
 }
 
@@ -134,6 +148,7 @@ void control_loop(struct app *app)
         }
         control_serve_reload_requests(app);
         runtime_reap(&app->runtime);
+        notify_status(control_phase(app));
     }
     atomic_store(&app->shutting_down, 1);
     control_fail_reload_requests(app);

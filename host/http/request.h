@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "daemon/app.h"
+#include "http/access_log.h"
 #include "http/reply.h"
 #include "http/request_args.h"
 #include "runtime/generation.h"
@@ -44,6 +45,7 @@ struct http_request {
     http_async_fn async_fn;
     struct http_reply reply;    /* written by whoever moved state to ANSWERED */
     int64_t started_ns;
+    struct http_access access;  /* request id, route and status for the log and metrics */
     struct http_args args;      /* headers, query and path parameters, copied at dispatch */
     int deferred;               /* its handler returned without answering (see http_request_defer) */
     struct http_request *prev_in_flight, *next_in_flight; /* guarded by the server's lock */

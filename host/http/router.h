@@ -33,5 +33,6 @@ extern const struct route routes_resources[];
 extern const struct route routes_tasks[];
 extern const struct route routes_search_text[]; /* grep and glob */
 extern const struct route routes_observer[];
+extern const struct route routes_metrics[];  /* GET /metrics (host/metrics/) */
 
 #endif

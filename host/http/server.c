@@ -14,8 +14,10 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "http/access_log.h"
 #include "http/request.h"
 #include "http/router.h"
+#include "metrics/metrics_http.h"
 
 /* Measured on this machine kind: one epoll thread stalls at >= 128 connections, a pool of two
  * epoll threads does not and beats nginx (docs/architecture.md, docs/performance.md). */
@@ -105,7 +107,7 @@ static int request_answer(struct http_request *req, struct http_reply *reply)
         http_reply_clear(reply);
         return 0;
     }
-    reply->body = NULL;
+    *reply = (struct http_reply){0}; /* req->reply owns it now */
     MHD_resume_connection(req->conn);
     atomic_fetch_sub(&s->resumes_pending, 1);
     return 1;
@@ -161,8 +163,28 @@ void http_request_call_ctx(struct http_request *req, struct generation *gen,
     err[0] = '\0';
 }
 
-static enum MHD_Result queue_reply(struct MHD_Connection *conn, struct http_reply *reply)
+/* A download: the bytes as they are, with their type and file name. */
+static enum MHD_Result queue_bytes(struct http_request *req, struct http_reply *reply)
 {
+    struct MHD_Response *resp = MHD_create_response_from_buffer(reply->bytes_len, reply->bytes,
+                                                                MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            reply->content_type ? reply->content_type : "application/octet-stream");
+    if (reply->disposition)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, reply->disposition);
+    unsigned status = reply->status ? reply->status : 200;
+    http_access_respond(&req->access, resp, status, req->started_ns);
+    enum MHD_Result rc = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static enum MHD_Result queue_reply(struct http_request *req, struct http_reply *reply)
+{
+    if (reply->bytes)
+        return queue_bytes(req, reply);
     char *text = reply->body ? json_dumps(reply->body, JSON_COMPACT) : NULL;
     unsigned status = reply->status ? reply->status : 500;
     struct MHD_Response *resp;
@@ -180,14 +202,15 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, struct http_repl
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    enum MHD_Result rc = MHD_queue_response(conn, status, resp);
+    http_access_respond(&req->access, resp, status, req->started_ns);
+    enum MHD_Result rc = MHD_queue_response(req->conn, status, resp);
     MHD_destroy_response(resp);
     return rc;
 }
 
-static enum MHD_Result reply_now(struct MHD_Connection *conn, struct http_reply *reply)
+static enum MHD_Result reply_now(struct http_request *req, struct http_reply *reply)
 {
-    enum MHD_Result rc = queue_reply(conn, reply);
+    enum MHD_Result rc = queue_reply(req, reply);
     http_reply_clear(reply);
     return rc;
 }
@@ -204,7 +227,7 @@ static enum MHD_Result request_defer(struct http_server *s, struct http_request 
         atomic_store(&req->state, REQUEST_READING);
         struct http_reply reply = {0};
         http_reply_error(&reply, "UNAVAILABLE", NULL, "server is shutting down");
-        return reply_now(req->conn, &reply);
+        return reply_now(req, &reply);
     }
     atomic_fetch_add(&req->refs, 1);
     req->next_in_flight = s->in_flight;
@@ -230,7 +253,7 @@ static enum MHD_Result request_dispatch(struct http_server *s, struct http_reque
     if (req->body_too_large) {
         http_reply_error(&reply, "PAYLOAD_TOO_LARGE", NULL, "request body is over the %llu-byte limit",
                          (unsigned long long)atomic_load(&s->app->max_body));
-        return reply_now(req->conn, &reply);
+        return reply_now(req, &reply);
     }
     const struct route *route = NULL;
     enum route_match m = router_find(req->method, req->url, &route, &req->args);
@@ -238,23 +261,24 @@ static enum MHD_Result request_dispatch(struct http_server *s, struct http_reque
         m = ROUTE_NO_PATH;
     if (m == ROUTE_NO_PATH) {
         http_reply_error(&reply, "NOT_FOUND", NULL, "Not Found");
-        return reply_now(req->conn, &reply);
+        return reply_now(req, &reply);
     }
     if (m == ROUTE_WRONG_METHOD) {
         http_reply_error(&reply, "UNKNOWN", NULL, "Method %s not allowed on %s", req->method, req->url);
-        return reply_now(req->conn, &reply);
+        return reply_now(req, &reply);
     }
+    req->access.route = route->path;
     if (route->sync_fn) {
         route->sync_fn(req, &reply);
-        return reply_now(req->conn, &reply);
+        return reply_now(req, &reply);
     }
     if (atomic_load(&s->app->shutting_down)) {
         http_reply_error(&reply, "UNAVAILABLE", NULL, "server is shutting down");
-        return reply_now(req->conn, &reply);
+        return reply_now(req, &reply);
     }
     if (http_args_capture(req->conn, &req->args) != 0) {
         http_reply_error(&reply, "RESOURCE_EXHAUSTED", NULL, "out of memory");
-        return reply_now(req->conn, &reply);
+        return reply_now(req, &reply);
     }
     return request_defer(s, req, route->async_fn);
 }
@@ -270,6 +294,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             *upload_data_size = 0;
             return MHD_YES;
         }
+        metrics_http_health();
         return MHD_queue_response(conn, MHD_HTTP_OK, s->health_response);
     }
     struct http_request *req = *con_cls;
@@ -294,6 +319,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         }
         req->started_ns = clock_monotonic_ns();
+        http_access_begin(&req->access, conn);
         atomic_init(&req->refs, 1);
         atomic_init(&req->state, REQUEST_READING);
         atomic_init(&req->cancel, 0);
@@ -308,7 +334,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req->handler_calls++;
     int state = atomic_load(&req->state);
     if (state == REQUEST_ANSWERED)
-        return queue_reply(conn, &req->reply);
+        return queue_reply(req, &req->reply);
     if (state == REQUEST_RUNNING)
         return MHD_YES;
     if (*upload_data_size > 0) {
@@ -347,6 +373,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     if (req->async_fn && atomic_load(&req->state) == REQUEST_ANSWERED)
         atomic_fetch_sub(&s->answers_unsent, 1);
+    http_access_end(&req->access, req->method, req->url, req->started_ns);
     request_unref(req);
 }
 
