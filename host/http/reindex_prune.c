@@ -77,7 +77,8 @@ static int prune_cmp_uri(const void *a, const void *b)
     return strcmp(((const struct prune_record *)a)->uri, ((const struct prune_record *)b)->uri);
 }
 
-/* Whether a record is orphaned: 1 yes, 0 no, -1 when its node could not be read. */
+/* Whether a record is orphaned: its node is gone, or no longer has what the record's level stands
+ * for. 1 yes, 0 no, -1 when its node could not be read. */
 static int prune_is_orphan(struct store *st, const char *account, const struct prune_record *r,
                            struct store_node *cached, int *cached_rc)
 {
@@ -97,7 +98,10 @@ static int prune_is_orphan(struct store *st, const char *account, const struct p
     int level = prune_level(r->id, account, r->uri);
     if (level < 0)
         return 0; /* not a record this host wrote: left alone */
-    return cached->kind == STORE_DIR ? level == 2 : level != 2;
+    if (cached->kind == STORE_FILE)
+        return level != 2;
+    /* A directory's L0/L1 record stands for its sidecar text, which may be gone too. */
+    return level == 2 || (level == 0 && !cached->l0) || (level == 1 && !cached->l1);
 }
 
 static int prune_remove(const struct skald_vector_ops *ops, void *handle,

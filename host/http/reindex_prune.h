@@ -1,7 +1,8 @@
 /*
- * reindex prune_orphans: the vector records of an account under a URI whose node is gone (or
- * whose level no longer fits the node: an L2 record on a directory, an L0/L1 record on a file)
- * are deleted, or only counted on a dry run. Sessions are never touched.
+ * reindex prune_orphans: the vector records of an account under a URI whose node is gone, or whose
+ * level no longer fits the node (an L2 record on a directory, an L0/L1 record on a file or on a
+ * directory without that sidecar), are deleted, or only counted on a dry run. Sessions are never
+ * touched.
  */
 #ifndef SKALD_HTTP_REINDEX_PRUNE_H
 #define SKALD_HTTP_REINDEX_PRUNE_H
