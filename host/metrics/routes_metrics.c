@@ -109,7 +109,8 @@ static int write_plugin_metrics(FILE *out, struct generation *gen)
         free(ps.items);
         return -1;
     }
-    qsort(ps.items, ps.n, sizeof *ps.items, plugin_sample_cmp);
+    if (ps.n > 0)
+        qsort(ps.items, ps.n, sizeof *ps.items, plugin_sample_cmp);
     for (size_t i = 0; i < ps.n; i++) {
         const struct plugin_sample *s = &ps.items[i];
         /* A name used as a counter by one plugin and a gauge by another keeps its first type. */
