@@ -229,7 +229,8 @@ static int fs_listing_children(struct fs_listing *l, const char *sort_by, const 
     }
     struct fs_sort sort = {strcmp(sort_by, "mtime") == 0 ? fs_sort_mtime : fs_sort_name,
                            strcmp(order, "desc") == 0};
-    qsort_r(l->items, l->n, sizeof *l->items, fs_sort_cmp, &sort);
+    if (l->n > 1)
+        qsort_r(l->items, l->n, sizeof *l->items, fs_sort_cmp, &sort);
     return 0;
 }
 

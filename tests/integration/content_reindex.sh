@@ -103,5 +103,5 @@ get /api/v1/fs/attrs "uri=$L/a.md"
 assert_eq '["team=search"]' "$(jq_body .result.attrs.tags)" "tags set by reindex"
 ok "object_type by target; tags given to reindex are applied to the subtree"
 
-stop_daemon TERM
+stop_store
 finish

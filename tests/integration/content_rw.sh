@@ -135,5 +135,5 @@ get /api/v1/content/download "uri=$N/none.md"
 expect 404 NOT_FOUND "download of a missing file"
 ok "download: the raw bytes, application/octet-stream, Content-Disposition with the encoded name"
 
-stop_daemon TERM
+stop_store
 finish

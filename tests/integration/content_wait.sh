@@ -53,5 +53,5 @@ expect 200 "" "reindex once the first is over"
 assert_eq completed "$(jq_body .result.status)" "the waited reindex completes"
 ok "once the first run is over, the URI can be reindexed again, and wait=true waits for it"
 
-stop_daemon TERM
+stop_store
 finish

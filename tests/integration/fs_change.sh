@@ -123,5 +123,5 @@ get /api/v1/content/read "uri=$M/other.md"
 assert_eq other "$(jq_body .result)" "the rejected moves left the file alone"
 ok "mv errors: 409 target exists, 404 missing, 400 into itself / scope root / no to_uri"
 
-stop_daemon TERM
+stop_store
 finish

@@ -79,3 +79,9 @@ start_store() {
   done
   fail "the context store did not open within 10 s: $(cat "$WORK/body")"
 }
+
+# stop_store: SIGTERM, and the daemon must exit 0 (under ASan: no leak, no error at exit).
+stop_store() {
+  stop_daemon TERM
+  assert_eq 0 "$DAEMON_EXIT" "exit code after SIGTERM (daemon log: $(tail -n 20 "$LOG"))"
+}

@@ -148,5 +148,5 @@ get /api/v1/fs/tree "uri=$P/b.md"
 expect 400 INVALID_ARGUMENT "tree of a file"
 ok "ls/tree errors: 404 missing, 400 for a file, a missing uri, bad output/sort/limit/boolean"
 
-stop_daemon TERM
+stop_store
 finish

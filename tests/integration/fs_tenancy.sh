@@ -52,5 +52,5 @@ get /api/v1/fs/stat "uri=$S/plan.md"
 expect 404 NOT_FOUND "default account stat"
 ok "without the header (account default) alpha's file is not there either"
 
-stop_daemon TERM
+stop_store
 finish

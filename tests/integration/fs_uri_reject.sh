@@ -80,5 +80,5 @@ expect 200 "" "tree of everything"
 assert_eq 3 "$(count .result)" "nodes besides the three scope roots"
 ok "nothing was stored by any rejected request"
 
-stop_daemon TERM
+stop_store
 finish
