@@ -11,6 +11,7 @@
 #include "metrics/metrics_process.h"
 #include "metrics/metrics_route.h"
 #include "metrics/metrics_text.h"
+#include "pipeline/pipeline.h"
 
 static atomic_int metrics_enabled = 1;
 
@@ -231,6 +232,22 @@ static void write_runtime_metrics(FILE *out, struct app *app, struct generation 
     int ready = atomic_load(&app->plugins_ready) && atomic_load(&app->recovery) != RECOVERY_PENDING &&
                 !atomic_load(&app->shutting_down);
     metrics_text_sample(out, "skald_ready", ready);
+    metrics_text_family(out, "skald_jobs_total", "counter",
+                        "Pipeline jobs finished by this process, by kind and outcome.");
+    static const struct {
+        enum job_kind kind;
+        const char *name;
+    } kinds[] = {{JOB_SEMANTIC, "semantic"}, {JOB_EMBED, "embed"}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        struct pipeline_counts pc;
+        pipeline_counts(app->pipeline, kinds[i].kind, &pc);
+        fprintf(out,
+                "skald_jobs_total{kind=\"%s\",outcome=\"processed\"} %llu\n"
+                "skald_jobs_total{kind=\"%s\",outcome=\"requeued\"} %llu\n"
+                "skald_jobs_total{kind=\"%s\",outcome=\"dead\"} %llu\n",
+                kinds[i].name, (unsigned long long)pc.processed, kinds[i].name,
+                (unsigned long long)pc.requeued, kinds[i].name, (unsigned long long)pc.dead);
+    }
     metrics_text_family(out, "skald_log_lines_dropped_total", "counter",
                         "Log lines dropped because stderr could not keep up.");
     metrics_text_sample(out, "skald_log_lines_dropped_total", (double)log_dropped());

@@ -62,6 +62,18 @@ assert_eq $((embedded0 + 3)) "$(metric 'skald_plugin_texts_embedded_total{sectio
 grep -q '^# TYPE skald_plugin_texts_embedded_total counter' "$SCRAPE" || fail "plugin counter has no counter TYPE"
 ok "plugin counters (metric_add) appear as skald_plugin_<name>_total{section,plugin} and move"
 
+# A document imported and processed: jobs counted by kind and outcome, queue depth by topic.
+jobs0=$(metric 'skald_jobs_total{kind="embed",outcome="processed"}')
+printf '# Notes\n\nMetrics count the work the pipeline does.\n' > "$WORK/notes.md"
+curl -s -o "$WORK/body" -F "file=@$WORK/notes.md" "$BASE/api/v1/resources/temp_upload" >/dev/null
+upload_id=$(jq_body .result.temp_file_id) || fail "temp_upload: $(cat "$WORK/body")"
+http POST /api/v1/resources "{\"temp_file_id\":\"$upload_id\",\"wait\":true,\"timeout\":120}" >/dev/null
+assert_eq 200 "$(status)" "import with wait ($(cat "$WORK/body"))"
+scrape
+at_least "$(metric 'skald_jobs_total{kind="embed",outcome="processed"}')" $((jobs0 + 1)) "embed jobs processed"
+at_least "$(metric 'skald_jobs_total{kind="semantic",outcome="processed"}')" 1 "semantic jobs processed"
+ok "jobs by kind and outcome move as a document is processed"
+
 assert_eq 0 "$(metric 'skald_reloads_total{result="ok"}')" "reloads before"
 assert_eq 1 "$(metric skald_config_generation)" "generation before"
 set_key embedding dims 32
@@ -75,6 +87,25 @@ scrape
 assert_eq 1 "$(metric 'skald_reloads_total{result="failed"}')" "failed reloads"
 set_key server workers 4
 ok "reloads by result and the current generation"
+
+# A slow embedder keeps the next document's jobs in the queue: depth by topic and state shows them.
+set_key embedding plugin test_embed_slow
+set_key embedding delay_ms 1500
+set_key embedding dims 64
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 1 100); do scrape; [ "$(metric skald_config_generation)" = 3 ] && break; sleep 0.05; done
+assert_eq 3 "$(metric skald_config_generation)" "generation with the slow embedder"
+printf '# Slow\n\nThese vectors take a while.\n' > "$WORK/slow.md"
+curl -s -o "$WORK/body" -F "file=@$WORK/slow.md" "$BASE/api/v1/resources/temp_upload" >/dev/null
+upload_id=$(jq_body .result.temp_file_id) || fail "temp_upload: $(cat "$WORK/body")"
+http POST /api/v1/resources "{\"temp_file_id\":\"$upload_id\"}" >/dev/null
+assert_eq 200 "$(status)" "import ($(cat "$WORK/body"))"
+scrape
+queued=$(awk '$1 ~ /^skald_queue_items\{topic="[^"]+",state="(pending|leased)"\}$/ { n += $2 } END { print n + 0 }' "$SCRAPE")
+[ "$queued" -ge 1 ] || { grep '^skald_queue' "$SCRAPE"; fail "no pending or leased item in skald_queue_items"; }
+ok "queue depth by topic and state: $queued items pending or leased while the embedder is slow"
+http POST /api/v1/system/wait '{"timeout":120}' >/dev/null
+assert_eq 200 "$(status)" "system/wait for the slow jobs"
 
 set_key server metrics off
 kill -HUP "$DAEMON_PID"
