@@ -40,7 +40,7 @@ struct http_server {
 };
 
 /* /health requests carry this marker instead of a request object: the liveness probe allocates
- * nothing and touches no shared counter. */
+ * nothing; it only bumps one relaxed atomic counter for /metrics. */
 static int health_marker;
 
 /* One prebuilt body per auth mode (a restart-only setting), so /health formats nothing. */
