@@ -107,6 +107,9 @@ int pipeline_rescan(struct app *app, struct generation *gen, struct store *st, c
                                 err_cap);
     } else {
         src = store_walk(st, account, root_uri, 0, 0, rescan_visit, c, err, err_cap);
+        /* A file has no subtree: it is just the root, visited below. */
+        if (src == STORE_ENOTDIR)
+            src = STORE_OK;
     }
     /* The subtree's root has jobs of its own (a scope root has none: no sidecars). A root visited
      * twice only queues a job the queue merges. */
