@@ -13,8 +13,15 @@ add_library(skald_host STATIC
   http/access_log.c metrics/metrics_text.c metrics/metrics_http.c metrics/metrics_process.c
   metrics/routes_metrics.c
   runtime/workers.c runtime/generation.c runtime/queue_migrate.c
-  http/server.c http/router.c http/request_args.c http/reply.c http/json_body.c
-  http/routes_system.c http/routes_debug.c)
+  http/server.c http/router.c http/request_args.c http/reply.c http/json_body.c http/waiters.c
+  http/routes_system.c http/routes_debug.c
+  http/api_call.c http/routes_system_data.c http/routes_fs.c http/routes_content.c
+  http/routes_resources.c http/routes_tasks.c http/routes_search_text.c http/routes_observer.c
+  http/task_view.c http/queue_view.c http/resource_add.c
+  http/fs_entry.c http/index_wait.c http/routes_fs_change.c http/routes_content_write.c
+  http/routes_content_reindex.c http/reindex_prune.c
+  pipeline/job.c pipeline/pipeline.c pipeline/summarize.c pipeline/semantic_job.c
+  pipeline/embed_job.c pipeline/task_track.c pipeline/rescan.c pipeline/index_sync.c)
 target_link_libraries(skald_host PUBLIC skald_base PkgConfig::MHD PkgConfig::JANSSON PkgConfig::INIH
   PkgConfig::SQLITE3)
 target_link_libraries(skald_host PUBLIC PkgConfig::LIBZIP PkgConfig::CURL)
