@@ -13,17 +13,18 @@ set_key embedding dims 8
 set_key vector dims 8
 python3 "$LISTEN" "$WORK/notify.sock" "$NOTES" &
 for _ in $(seq 1 100); do grep -q LISTENING "$NOTES" 2>/dev/null && break; sleep 0.05; done
-export NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=400000
+export NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=1000000
 start_daemon
 unset NOTIFY_SOCKET WATCHDOG_USEC
 wait_ready
-sleep 1
+sleep 2
 pings=$(grep -c 'WATCHDOG=1' "$NOTES" || true)
 [ "$pings" -ge 2 ] || fail "only $pings WATCHDOG=1 while healthy"
-ok "healthy: $pings pings in the first second"
+ok "healthy: $pings pings in the first two seconds"
 
 curl -s -o /dev/null --max-time 30 -X POST -d '{"texts":["x"]}' "$BASE/api/v1/debug/embed" &
-sleep 1   # the hung call takes the only worker; the probe queued behind it never runs
+# The hung call takes the only worker; within two half periods a probe is stuck behind it.
+sleep 1.5
 start_line=$(wc -l < "$NOTES")
 sleep 2
 late=$(tail -n "+$((start_line + 1))" "$NOTES" | grep -c 'WATCHDOG=1' || true)
