@@ -157,8 +157,10 @@ static int run_daemon(struct app *app, struct config *cfg)
         pipeline_start(app, PIPELINE_THREADS, &app->pipeline, err, sizeof err) != 0) {
         log_error("%s", err);
         config_free(cfg);
-        if (app->waiters)
+        if (app->waiters) {
             waiters_stop(app->waiters);
+            waiters_free(app->waiters);
+        }
         workers_stop(app->workers, clock_monotonic_ns());
         runtime_destroy(&app->runtime);
         return 1;
@@ -169,6 +171,7 @@ static int run_daemon(struct app *app, struct config *cfg)
         config_free(cfg);
         pipeline_stop(app->pipeline, clock_monotonic_ns(), 0);
         waiters_stop(app->waiters);
+        waiters_free(app->waiters);
         workers_stop(app->workers, clock_monotonic_ns());
         runtime_destroy(&app->runtime);
         return 1;
@@ -214,6 +217,9 @@ static int run_daemon(struct app *app, struct config *cfg)
     unsigned stuck = workers_stop(app->workers, clock_monotonic_ns() + SHUTDOWN_GRACE_NS);
     if (stuck + stuck_jobs)
         log_warn("%u threads are stuck in backend calls that ignore their deadline", stuck + stuck_jobs);
+    /* Pipeline threads poke the waiters when a task settles; free them only once none can. */
+    if (stuck_jobs == 0)
+        waiters_free(app->waiters);
     http_server_stop(app->http, stuck > 0);
     recovery_release_own_leases(app);
     /* A thread stuck in a plugin call may still reach the store; leave it open for the exit. */

@@ -175,6 +175,10 @@ void waiters_stop(struct waiters *w)
         http_request_finish(wt->req, &reply);
         waiter_free(wt);
     }
+}
+
+void waiters_free(struct waiters *w)
+{
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
     free(w);

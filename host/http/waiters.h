@@ -33,7 +33,9 @@ int waiters_start(struct app *app, struct waiters **out, char *err, size_t err_c
 int waiters_add(struct waiters *w, struct http_request *req, const struct waiter_spec *spec);
 /* Work finished somewhere: re-check the waiters now. Safe from any thread; NULL is ignored. */
 void waiters_poke(struct waiters *w);
-/* Answers every waiter with 503 UNAVAILABLE and stops the thread. */
+/* Answers every waiter with 503 UNAVAILABLE and stops the thread; later adds fail and pokes do
+ * nothing. The struct stays valid for threads that may still poke it until waiters_free. */
 void waiters_stop(struct waiters *w);
+void waiters_free(struct waiters *w);
 
 #endif
