@@ -193,6 +193,32 @@ static void pipeline_outcome(struct pipeline *p, const struct pipeline_env *env,
         pipeline_task_report(env, &lj->job, 1);
 }
 
+/* A whole batch succeeded: one ack call for every valid job; a payload that was no job is parked
+ * as dead on its own. */
+static void pipeline_ack_batch(struct pipeline *p, const struct pipeline_env *env,
+                               struct plugin_instance *queue, const struct leased_job *items,
+                               size_t n)
+{
+    int64_t ids[PIPELINE_EMBED_LEASE];
+    size_t n_ids = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].valid)
+            ids[n_ids++] = items[i].id;
+        else
+            pipeline_outcome(p, env, queue, &items[i], SKALD_EINVAL, items[i].decode_error);
+    }
+    char err[512];
+    atomic_int never = 0;
+    struct skald_call_ctx ctx = {sizeof ctx, 0, clock_monotonic_ns() + 30000000000LL, &never, err,
+                                 sizeof err};
+    const struct skald_queue_ops *q = plugin_instance_ops(queue, queue);
+    if (n_ids && q->ack(queue->handle, &ctx, ids, n_ids, p->owner, NULL) != SKALD_OK)
+        log_warn("pipeline: ack of %zu embedding jobs: %s", n_ids, err);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].valid)
+            pipeline_task_report(env, &items[i].job, 0);
+}
+
 static size_t pipeline_lease(struct pipeline *p, const struct pipeline_env *env,
                              struct plugin_instance *queue, const char *topic,
                              struct lease_batch *b)
@@ -249,6 +275,10 @@ static size_t pipeline_run_embed(struct pipeline *p, const struct pipeline_env *
             pipeline_outcome(p, env, queue, &items[i], one,
                              items[i].valid ? one_err : items[i].decode_error);
         }
+        return n;
+    }
+    if (rc == SKALD_OK) {
+        pipeline_ack_batch(p, env, queue, items, n);
         return n;
     }
     for (size_t i = 0; i < n; i++)

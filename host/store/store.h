@@ -163,6 +163,18 @@ int store_set_summary(struct store *st, const char *account, const char *uri, co
 int store_set_state(struct store *st, const char *account, const char *uri, int which,
                     enum store_proc_state state, const char *error, char *err, size_t err_cap);
 
+/* Many store_set_state updates in one transaction (the pipeline records a batch of outcomes with
+ * one commit). Nodes that no longer exist are skipped and counted in *missing (may be NULL). */
+struct store_state_update {
+    const char *account;
+    const char *uri;
+    int which;
+    enum store_proc_state state;
+    const char *error; /* may be NULL */
+};
+int store_set_states(struct store *st, const struct store_state_update *updates, size_t n,
+                     size_t *missing, char *err, size_t err_cap);
+
 /* ---- Recovery and consistency ---- */
 
 /* Visits (across every account when account is NULL, else under root_uri of account, NULL = the
@@ -211,5 +223,13 @@ int store_task_list(struct store *st, const char *account, const char *user,
                     const char *task_type, const char *status, const char *resource_id,
                     unsigned limit, store_task_visit_fn visit, void *arg, char *err,
                     size_t err_cap);
+
+/* ---- Markers ---- */
+
+typedef int (*store_name_visit_fn)(void *arg, const char *account, const char *uri);
+/* Visits (account, uri) of every node named `name` (one segment) in any account, in (account,
+ * uri) order; return non-zero to stop. A scan of the whole tree: for startup recovery only. */
+int store_find_name(struct store *st, const char *name, store_name_visit_fn visit, void *arg,
+                    char *err, size_t err_cap);
 
 #endif

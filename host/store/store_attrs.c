@@ -235,36 +235,79 @@ int store_set_summary(struct store *st, const char *account, const char *uri, co
     return store_txn_end(&tx, rc, err, err_cap);
 }
 
-int store_set_state(struct store *st, const char *account, const char *uri, int which,
-                    enum store_proc_state state, const char *error, char *err, size_t err_cap)
+static int check_state(int which, enum store_proc_state state, char *err, size_t err_cap)
 {
-    int rc = check_target(account, uri, err, err_cap);
-    if (rc != STORE_OK)
-        return rc;
     if (which != 0 && which != 1)
         return store_errf(err, err_cap, STORE_EINVAL, "unknown state %d (0 semantic, 1 vectors)",
                           which);
     if (state < STORE_PROC_NONE || state > STORE_PROC_FAILED)
         return store_errf(err, err_cap, STORE_EINVAL, "unknown processing state %d", (int)state);
-    struct store_txn tx;
-    if ((rc = store_txn_begin(st, &tx, err, err_cap)) != STORE_OK)
-        return rc;
+    return STORE_OK;
+}
+
+/* One state update inside an open transaction. */
+static int set_state_in(struct store_txn *tx, const char *account, const char *uri, int which,
+                        enum store_proc_state state, const char *error, char *err, size_t err_cap)
+{
     struct store_head head;
-    rc = store_head_require(&tx, account, uri, &head, err, err_cap);
+    int rc = store_head_require(tx, account, uri, &head, err, err_cap);
     sqlite3_stmt *s = NULL;
     if (rc == STORE_OK &&
-        !(s = store_stmt(tx.c, which == 0 ? STMT_NODE_SET_SEMANTIC : STMT_NODE_SET_VECTORS, err,
+        !(s = store_stmt(tx->c, which == 0 ? STMT_NODE_SET_SEMANTIC : STMT_NODE_SET_VECTORS, err,
                          err_cap)))
         rc = STORE_EIO;
     if (rc == STORE_OK) {
         store_bind_text(s, 1, account, -1);
         store_bind_text(s, 2, uri, -1);
         sqlite3_bind_int(s, 3, (int)state);
-        rc = bind_body_text(&tx, s, 4, error, err, err_cap);
+        rc = bind_body_text(tx, s, 4, error, err, err_cap);
         if (rc == STORE_OK)
-            rc = step_update(&tx, s, "recording a state", err, err_cap);
+            rc = step_update(tx, s, "recording a state", err, err_cap);
         else
             store_stmt_done(s);
+    }
+    return rc;
+}
+
+int store_set_state(struct store *st, const char *account, const char *uri, int which,
+                    enum store_proc_state state, const char *error, char *err, size_t err_cap)
+{
+    int rc = check_target(account, uri, err, err_cap);
+    if (rc == STORE_OK)
+        rc = check_state(which, state, err, err_cap);
+    if (rc != STORE_OK)
+        return rc;
+    struct store_txn tx;
+    if ((rc = store_txn_begin(st, &tx, err, err_cap)) != STORE_OK)
+        return rc;
+    rc = set_state_in(&tx, account, uri, which, state, error, err, err_cap);
+    return store_txn_end(&tx, rc, err, err_cap);
+}
+
+int store_set_states(struct store *st, const struct store_state_update *updates, size_t n,
+                     size_t *missing, char *err, size_t err_cap)
+{
+    int rc = STORE_OK;
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        rc = check_target(updates[i].account, updates[i].uri, err, err_cap);
+        if (rc == STORE_OK)
+            rc = check_state(updates[i].which, updates[i].state, err, err_cap);
+    }
+    if (missing)
+        *missing = 0;
+    if (rc != STORE_OK || n == 0)
+        return rc;
+    struct store_txn tx;
+    if ((rc = store_txn_begin(st, &tx, err, err_cap)) != STORE_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        const struct store_state_update *u = &updates[i];
+        rc = set_state_in(&tx, u->account, u->uri, u->which, u->state, u->error, err, err_cap);
+        if (rc == STORE_ENOTFOUND) {
+            if (missing)
+                (*missing)++;
+            rc = STORE_OK;
+        }
     }
     return store_txn_end(&tx, rc, err, err_cap);
 }
