@@ -212,6 +212,7 @@ static void pipeline_ack_batch(struct pipeline *p, const struct pipeline_env *en
     struct skald_call_ctx ctx = {sizeof ctx, 0, clock_monotonic_ns() + 30000000000LL, &never, err,
                                  sizeof err};
     const struct skald_queue_ops *q = plugin_instance_ops(queue, queue);
+    atomic_fetch_add(&p->processed[1], n_ids);
     if (n_ids && q->ack(queue->handle, &ctx, ids, n_ids, p->owner, NULL) != SKALD_OK)
         log_warn("pipeline: ack of %zu embedding jobs: %s", n_ids, err);
     for (size_t i = 0; i < n; i++)
