@@ -20,6 +20,12 @@ add_library(skald_host STATIC
   http/task_view.c http/queue_view.c http/resource_add.c
   http/fs_entry.c http/index_wait.c http/routes_fs_change.c http/routes_content_write.c
   http/routes_content_reindex.c http/reindex_prune.c
+  http/routes_search.c http/routes_skills.c skills/skill_doc.c
+  retrieval/retrieval.c retrieval/retrieval_time.c retrieval/retrieval_record.c
+  retrieval/retrieval_filter.c retrieval/retrieval_spec.c retrieval/retrieval_targets.c
+  retrieval/retrieval_hits.c retrieval/retrieval_scan.c retrieval/retrieval_score.c
+  retrieval/retrieval_rerank.c retrieval/retrieval_quick.c retrieval/retrieval_think.c
+  retrieval/retrieval_json.c retrieval/retrieval_session.c retrieval/retrieval_plan.c
   pipeline/job.c pipeline/pipeline.c pipeline/summarize.c pipeline/semantic_job.c
   pipeline/embed_job.c pipeline/task_track.c pipeline/rescan.c pipeline/index_sync.c)
 target_link_libraries(skald_host PUBLIC skald_base PkgConfig::MHD PkgConfig::JANSSON PkgConfig::INIH

@@ -32,6 +32,8 @@ extern const struct route routes_content[];
 extern const struct route routes_resources[];
 extern const struct route routes_tasks[];
 extern const struct route routes_search_text[]; /* grep and glob */
+extern const struct route routes_search[];      /* find and search (host/retrieval/) */
+extern const struct route routes_skills[];
 extern const struct route routes_observer[];
 extern const struct route routes_metrics[];  /* GET /metrics (host/metrics/) */
 
