@@ -7,6 +7,7 @@
 
 #include "http/task_view.h"
 #include "pipeline/index_sync.h"
+#include "pipeline/task_track.h"
 
 /* Most _N suffixes tried for an auto-named root before giving up. */
 #define RESOURCE_ADD_MAX_SUFFIX 100000
@@ -53,8 +54,7 @@ static int resource_add_check_parent(struct api_call *c, const struct resource_a
 /* Another add_resource task of this account still working on root. */
 static int resource_add_busy_visit(void *arg, const struct store_task *t)
 {
-    (void)t;
-    *(int *)arg = 1;
+    snprintf(arg, 40, "%s", t->task_id);
     return 1;
 }
 
@@ -62,15 +62,22 @@ static int resource_add_busy(struct api_call *c, const char *root)
 {
     static const char *const open_states[] = {"pending", "running"};
     char err[512];
-    for (size_t i = 0; i < 2; i++) {
-        int busy = 0;
+    size_t i = 0;
+    while (i < 2) {
+        char open_id[40] = "";
         int rc = store_task_list(c->store, c->who.account, NULL, "add_resource", open_states[i],
-                                 root, 1, resource_add_busy_visit, &busy, err, sizeof err);
+                                 root, 1, resource_add_busy_visit, open_id, err, sizeof err);
+        int terminal = 1;
+        /* A task whose work is over may not be settled yet (its jobs ran before a restart, or
+         * merged with others): settle it, and look again if it ended. */
+        if (rc == STORE_OK && open_id[0])
+            rc = task_track_settle(c->store, c->who.account, open_id, 0, &terminal, err,
+                                   sizeof err);
         if (rc != STORE_OK) {
             api_store_error(c, rc, root, err);
             return -1;
         }
-        if (busy) {
+        if (!terminal) {
             http_reply_error(c->reply, "CONFLICT",
                              json_pack("{s:s, s:s, s:s, s:b}", "resource", root, "uri", root,
                                        "conflict_type", "path_busy", "retryable", 1),
@@ -78,6 +85,8 @@ static int resource_add_busy(struct api_call *c, const char *root)
                              root);
             return -1;
         }
+        if (!open_id[0])
+            i++;
     }
     return 0;
 }

@@ -23,10 +23,14 @@ struct wait_arg {
     double timeout_s;
 };
 
-/* On the waiter thread: done once neither queue has an item pending or leased. */
+/* On the waiter thread: done once neither queue has an item pending or leased, and startup
+ * recovery has queued what a previous run left unfinished (it may still be scanning when
+ * storage is already open). */
 static int wait_check(void *arg, struct app *app, struct http_reply *reply)
 {
     struct wait_arg *w = arg;
+    if (atomic_load(&app->recovery) == RECOVERY_RUNNING)
+        return 0;
     struct generation *gen = runtime_acquire(&app->runtime);
     if (!gen)
         return 0;
