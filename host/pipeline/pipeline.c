@@ -133,9 +133,11 @@ static void pipeline_task_report(const struct pipeline_env *env, const struct jo
     if (!j->task_id[0])
         return;
     char err[256];
+    /* The node states decide, not the counters: a job merged with an identical one that another
+     * task queued (a shared parent's refresh) counts on that task only. */
     if (store_task_progress(env->store, j->task_id, 0, failed ? 0 : 1, failed ? 1 : 0, err,
                             sizeof err) != STORE_OK ||
-        task_track_settle(env->store, j->account, j->task_id, 1, NULL, err, sizeof err) != STORE_OK)
+        task_track_settle(env->store, j->account, j->task_id, 0, NULL, err, sizeof err) != STORE_OK)
         log_warn("pipeline: task %s: %s", j->task_id, err);
     waiters_poke(env->app->waiters);
 }
