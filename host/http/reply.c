@@ -12,6 +12,7 @@ static const struct {
     unsigned status;
 } error_statuses[] = {
     {"INVALID_ARGUMENT", 400},  {"INVALID_URI", 400},        {"UNSUPPORTED_URI", 400},
+    {"INVALID_FILTER", 400},    {"SKILL_INVALID", 400},
     {"UNAUTHENTICATED", 401},   {"PERMISSION_DENIED", 403},  {"NOT_FOUND", 404},
     {"UNKNOWN", 405},           {"ALREADY_EXISTS", 409},     {"CONFLICT", 409},
     {"ABORTED", 409},           {"FAILED_PRECONDITION", 412}, {"PAYLOAD_TOO_LARGE", 413},

@@ -558,6 +558,8 @@ struct skill_listing {
 static int skill_list_visit(void *arg, const struct store_node *node)
 {
     struct skill_listing *l = arg;
+    if ((long long)json_array_size(l->skills) >= l->limit)
+        return 1;
     if (node->kind != STORE_DIR)
         return 0;
     struct skill_doc doc;

@@ -88,7 +88,7 @@ int retrieval_rerank(const struct retrieval_env *env, const char *query,
             hits[i].reranked = 1;
         }
     } else {
-        snprintf(why, why_cap, "%s: %s", inst->module->name, err[0] ? err : "failed");
+        snprintf(why, why_cap, "%s", err[0] ? err : "failed");
         rerank_fallback(inst, n, rc, why);
     }
     free(docs);
