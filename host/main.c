@@ -27,8 +27,9 @@
 #include "store/store.h"
 
 #define EXIT_USAGE 2
-/* Threads that run pipeline jobs; model-bound work is capped here, separately from requests. */
-#define PIPELINE_THREADS 2
+/* Threads that run pipeline jobs, half leaning to summaries and half to embedding; model-bound
+ * work is capped here, separately from requests. */
+#define PIPELINE_THREADS 4
 /* After the shutdown deadline: how long cancelled calls get to return, and answers to be sent. */
 #define SHUTDOWN_GRACE_NS (300 * 1000000LL)
 #define MAX_OVERRIDES 64

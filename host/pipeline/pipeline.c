@@ -20,10 +20,20 @@
 /* An idle thread looks at the queue this often even when nobody wakes it (items whose
  * not_before has come, leases that expired elsewhere). */
 #define PIPELINE_IDLE_POLL_MS 200
+/* How long a thread keeps to its own topic before it serves the other once. */
+#define PIPELINE_SLICE_MS 100
+
+struct pipeline;
+
+struct pipeline_thread_arg {
+    struct pipeline *p;
+    unsigned index;
+};
 
 struct pipeline {
     struct app *app;
     pthread_t *threads;
+    struct pipeline_thread_arg *args; /* one per thread */
     unsigned n_threads;
     atomic_int stopping;
     atomic_int cancel;       /* cancels backend calls in flight; raised past the stop deadline */
@@ -217,9 +227,29 @@ static void pipeline_ack_batch(struct pipeline *p, const struct pipeline_env *en
     atomic_fetch_add(&p->processed[1], n_ids);
     if (n_ids && q->ack(queue->handle, &ctx, ids, n_ids, p->owner, NULL) != SKALD_OK)
         log_warn("pipeline: ack of %zu embedding jobs: %s", n_ids, err);
-    for (size_t i = 0; i < n; i++)
-        if (items[i].valid)
-            pipeline_task_report(env, &items[i].job, 0);
+    /* Every job's task counted in one transaction, then each task settled once. */
+    struct store_task_delta deltas[PIPELINE_EMBED_LEASE];
+    const struct job *settle[PIPELINE_EMBED_LEASE];
+    size_t n_deltas = 0, n_settle = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct job *j = &items[i].job;
+        if (!items[i].valid || !j->task_id[0])
+            continue;
+        deltas[n_deltas++] = (struct store_task_delta){j->task_id, 0, 1, 0};
+        size_t k = 0;
+        while (k < n_settle && strcmp(settle[k]->task_id, j->task_id) != 0)
+            k++;
+        if (k == n_settle)
+            settle[n_settle++] = j;
+    }
+    if (n_deltas && store_task_progress_many(env->store, deltas, n_deltas, err, sizeof err) != STORE_OK)
+        log_warn("pipeline: task progress of %zu jobs: %s", n_deltas, err);
+    for (size_t k = 0; k < n_settle; k++)
+        if (task_track_settle(env->store, settle[k]->account, settle[k]->task_id, 0, NULL, err,
+                              sizeof err) != STORE_OK)
+            log_warn("pipeline: task %s: %s", settle[k]->task_id, err);
+    if (n_settle)
+        waiters_poke(env->app->waiters);
 }
 
 static size_t pipeline_lease(struct pipeline *p, const struct pipeline_env *env,
@@ -306,9 +336,28 @@ static void pipeline_idle(struct pipeline *p, unsigned seen_seq)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* One thread's turn: its own topic while it finds work (up to a time slice), then one batch of
+ * the other, so each topic always progresses. Half the threads lean to semantic jobs, half to
+ * embedding, so summaries keep feeding the embedder while its calls wait on the provider, and
+ * embedding batches fill up instead of leaving one by one. */
+static size_t pipeline_turn(struct pipeline *p, const struct pipeline_env *env,
+                            struct plugin_instance *queue, int embed_first)
+{
+    size_t done = 0, n;
+    int64_t until = clock_monotonic_ns() + PIPELINE_SLICE_MS * 1000000LL;
+    do {
+        n = embed_first ? pipeline_run_embed(p, env, queue) : pipeline_run_semantic(p, env, queue);
+        done += n;
+    } while (n > 0 && !atomic_load(&p->stopping) && clock_monotonic_ns() < until);
+    if (!atomic_load(&p->stopping))
+        done += embed_first ? pipeline_run_semantic(p, env, queue) : pipeline_run_embed(p, env, queue);
+    return done;
+}
+
 static void *pipeline_thread(void *arg)
 {
-    struct pipeline *p = arg;
+    struct pipeline_thread_arg *ta = arg;
+    struct pipeline *p = ta->p;
     struct app *app = p->app;
     while (!atomic_load(&p->stopping)) {
         pthread_mutex_lock(&p->lock);
@@ -320,9 +369,7 @@ static void *pipeline_thread(void *arg)
         if (gen) {
             struct pipeline_env env = {app, gen, st, &p->cancel};
             struct plugin_instance *queue = gen->backends[BACKEND_QUEUE]->inst;
-            done += pipeline_run_semantic(p, &env, queue);
-            if (!atomic_load(&p->stopping))
-                done += pipeline_run_embed(p, &env, queue);
+            done = pipeline_turn(p, &env, queue, ta->index % 2 == 1);
             runtime_release(&app->runtime, gen);
         }
         if (done == 0)
@@ -337,14 +384,17 @@ int pipeline_start(struct app *app, unsigned n_threads, struct pipeline **out, c
 {
     struct pipeline *p = calloc(1, sizeof *p);
     pthread_t *threads = calloc(n_threads, sizeof *threads);
-    if (!p || !threads) {
+    struct pipeline_thread_arg *args = calloc(n_threads, sizeof *args);
+    if (!p || !threads || !args) {
         free(p);
         free(threads);
+        free(args);
         snprintf(err, err_cap, "out of memory");
         return -1;
     }
     p->app = app;
     p->threads = threads;
+    p->args = args;
     snprintf(p->owner, sizeof p->owner, "%spipeline", app->lease_owner_prefix);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -353,7 +403,8 @@ int pipeline_start(struct app *app, unsigned n_threads, struct pipeline **out, c
     pthread_cond_init(&p->wake, &ca);
     pthread_condattr_destroy(&ca);
     for (unsigned i = 0; i < n_threads; i++) {
-        int rc = pthread_create(&p->threads[i], NULL, pipeline_thread, p);
+        p->args[i] = (struct pipeline_thread_arg){p, i};
+        int rc = pthread_create(&p->threads[i], NULL, pipeline_thread, &p->args[i]);
         if (rc != 0) {
             snprintf(err, err_cap, "cannot start pipeline thread: %s", strerror(rc));
             pipeline_stop(p, clock_monotonic_ns(), 0);
@@ -393,6 +444,7 @@ unsigned pipeline_stop(struct pipeline *p, int64_t deadline_ns, int64_t grace_ns
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->wake);
     free(p->threads);
+    free(p->args);
     free(p);
     return 0;
 }

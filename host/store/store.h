@@ -216,6 +216,15 @@ int store_task_update(struct store *st, const char *task_id, const char *status,
 int store_task_progress(struct store *st, const char *task_id, int add_total, int add_done,
                         int add_failed, char *err, size_t err_cap);
 
+/* Many store_task_progress updates in one transaction (a batch of jobs reporting at once);
+ * unknown task ids are skipped. */
+struct store_task_delta {
+    const char *task_id;
+    int add_total, add_done, add_failed;
+};
+int store_task_progress_many(struct store *st, const struct store_task_delta *deltas, size_t n,
+                             char *err, size_t err_cap);
+
 typedef int (*store_task_visit_fn)(void *arg, const struct store_task *task);
 /* Tasks of (account, user) newest first, filtered by the non-NULL arguments, at most limit
  * (0 = no limit). user NULL = every user of the account. */

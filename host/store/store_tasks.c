@@ -193,6 +193,34 @@ int store_task_progress(struct store *st, const char *task_id, int add_total, in
     return store_txn_end(&tx, rc, err, err_cap);
 }
 
+int store_task_progress_many(struct store *st, const struct store_task_delta *deltas, size_t n,
+                             char *err, size_t err_cap)
+{
+    int rc = STORE_OK;
+    for (size_t i = 0; i < n && rc == STORE_OK; i++)
+        rc = check_id(deltas[i].task_id, err, err_cap);
+    struct store_txn tx;
+    if (rc != STORE_OK || n == 0 || (rc = store_txn_begin(st, &tx, err, err_cap)) != STORE_OK)
+        return rc;
+    int64_t now = clock_wall_ms();
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        sqlite3_stmt *s = store_stmt(tx.c, STMT_TASK_PROGRESS, err, err_cap);
+        if (!s) {
+            rc = STORE_EIO;
+            break;
+        }
+        store_bind_text(s, 1, deltas[i].task_id, -1);
+        sqlite3_bind_int(s, 2, deltas[i].add_total);
+        sqlite3_bind_int(s, 3, deltas[i].add_done);
+        sqlite3_bind_int(s, 4, deltas[i].add_failed);
+        sqlite3_bind_int64(s, 5, now);
+        rc = task_write(&tx, s, deltas[i].task_id, "updating task progress", err, err_cap);
+        if (rc == STORE_ENOTFOUND)
+            rc = STORE_OK; /* a task removed meanwhile: nothing to count */
+    }
+    return store_txn_end(&tx, rc, err, err_cap);
+}
+
 int store_task_list(struct store *st, const char *account, const char *user,
                     const char *task_type, const char *status, const char *resource_id,
                     unsigned limit, store_task_visit_fn visit, void *arg, char *err,
