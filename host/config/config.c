@@ -84,7 +84,8 @@ static int raw_add(struct raw_config *raw, const char *section, const char *key,
 
 static int section_known(const char *name)
 {
-    if (strcmp(name, "server") == 0 || strcmp(name, "auth") == 0 || strcmp(name, "keys") == 0)
+    if (strcmp(name, "server") == 0 || strcmp(name, "auth") == 0 || strcmp(name, "keys") == 0 ||
+        strcmp(name, "sessions") == 0)
         return 1;
     for (int i = 0; i < BACKEND_COUNT; i++)
         if (strcmp(name, backend_section_names[i]) == 0)
@@ -432,7 +433,8 @@ static int build_config(struct raw_config *raw, const char *abs_path, const char
         if (strcmp(raw->entries[i].section, "server") == 0 &&
             apply_server_key(s, &raw->entries[i], cfg_dir, ec) != 0)
             return -1;
-    if (config_auth_build(raw->entries, raw->n, cfg_dir, listen_line(raw), cfg, ec) != 0)
+    if (config_auth_build(raw->entries, raw->n, cfg_dir, listen_line(raw), cfg, ec) != 0 ||
+        config_sessions_build(raw->entries, raw->n, cfg, ec) != 0)
         return -1;
 
     for (int slot = 0; slot < BACKEND_COUNT; slot++) {
@@ -520,8 +522,8 @@ int config_load(const char *path, const struct config_override *overrides, size_
     }
     if (raw.bad_section) {
         config_error(&ec, raw.bad_section_line, raw.bad_section, NULL,
-                     "unknown section (known: server, auth, keys, embedding, vlm, rerank, vector, "
-                     "queue)");
+                     "unknown section (known: server, auth, keys, sessions, embedding, vlm, rerank, "
+                     "vector, queue)");
         goto done;
     }
     for (size_t i = 0; i < n_overrides; i++) {

@@ -54,9 +54,20 @@ struct backend_config {
     size_t n_entries;
 };
 
+/* [sessions]: session lanes, their liveness watchdog and the cap on model-bound session work. */
+struct session_config {
+    unsigned watch_interval_ms; /* watchdog tick */
+    unsigned stuck_warn_ms;     /* busy this long without progress: examined and classified */
+    unsigned stuck_abort_ms;    /* stalled work past this is cancelled (resolved, never 0) */
+    unsigned abort_settle_ms;   /* how long a cancelled call gets to return before a force release */
+    unsigned max_extractions;   /* commit phase-2 runs at once, all sessions (restart) */
+    unsigned max_attempts;      /* phase-2 attempts before the commit fails for good */
+};
+
 struct config {
     char *path; /* absolute path of the file */
     struct server_config server;
+    struct session_config sessions;
     struct backend_config backends[BACKEND_COUNT];
     struct auth_table *auth; /* [auth] and [keys]: mode and key hashes; owned, never NULL */
 };

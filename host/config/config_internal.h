@@ -43,4 +43,8 @@ char *config_path_join(const char *dir, const char *name);
 int config_auth_build(const struct raw_entry *raw, size_t n_raw, const char *cfg_dir,
                       int listen_line, struct config *cfg, const struct err_ctx *ec);
 
+/* Builds cfg->sessions from the [sessions] entries of raw (defaults for absent keys). */
+int config_sessions_build(const struct raw_entry *raw, size_t n_raw, struct config *cfg,
+                          const struct err_ctx *ec);
+
 #endif
