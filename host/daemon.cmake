@@ -1,6 +1,6 @@
 # The skald daemon. Everything but main() is a static library so tests can link the parts.
 add_library(skald_host STATIC
-  config/config.c config/config_auth.c
+  config/config.c config/config_auth.c config/config_sessions.c
   auth/identity.c auth/auth_table.c auth/auth_key_spec.c
   uri/viking_uri.c uri/viking_name.c uri/utf8.c
   ingest/ingest_status.c ingest/multipart.c ingest/upload_store.c ingest/import_name.c
@@ -8,7 +8,7 @@ add_library(skald_host STATIC
   ingest/url_fetch.c ingest/markdown_split.c ingest/document_import.c
   store/store_sqlite.c store/store_uri.c store/store_node.c store/store_content.c
   store/store_tree.c store/store_write.c store/store_subtree.c store/store_attrs.c
-  store/store_tags.c store/store_tasks.c
+  store/store_tags.c store/store_tasks.c store/store_find.c
   daemon/lockfile.c daemon/control.c daemon/recovery.c daemon/notify.c daemon/watchdog.c
   http/access_log.c metrics/metrics_text.c metrics/metrics_http.c metrics/metrics_process.c
   metrics/routes_metrics.c
@@ -27,7 +27,14 @@ add_library(skald_host STATIC
   retrieval/retrieval_rerank.c retrieval/retrieval_quick.c retrieval/retrieval_think.c
   retrieval/retrieval_json.c retrieval/retrieval_session.c retrieval/retrieval_plan.c
   pipeline/job.c pipeline/pipeline.c pipeline/summarize.c pipeline/semantic_job.c
-  pipeline/embed_job.c pipeline/task_track.c pipeline/rescan.c pipeline/index_sync.c)
+  pipeline/embed_job.c pipeline/task_track.c pipeline/rescan.c pipeline/index_sync.c
+  session/session_message.c session/session_store.c session/session_job.c
+  session/session_liveness.c session/session_lanes.c session/session_engine.c
+  session/session_extract.c session/session_memory.c session/session_phase2.c
+  session/session_commit.c session/session_policy.c session/session_ops.c
+  session/session_view.c session/session_recover.c session/task_cancel.c
+  http/session_call.c http/routes_sessions.c http/routes_session_messages.c
+  http/routes_lanes.c)
 target_link_libraries(skald_host PUBLIC skald_base PkgConfig::MHD PkgConfig::JANSSON PkgConfig::INIH
   PkgConfig::SQLITE3)
 target_link_libraries(skald_host PUBLIC PkgConfig::LIBZIP PkgConfig::CURL)

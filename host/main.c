@@ -24,6 +24,7 @@
 #include "pipeline/pipeline.h"
 #include "runtime/generation.h"
 #include "runtime/workers.h"
+#include "session/session_engine.h"
 #include "store/store.h"
 
 #define EXIT_USAGE 2
@@ -216,6 +217,7 @@ static int run_daemon(struct app *app, struct config *cfg)
     http_server_drain(app->http, deadline, SHUTDOWN_GRACE_NS);
     unsigned stuck_jobs = pipeline_stop(app->pipeline, deadline, SHUTDOWN_GRACE_NS);
     unsigned stuck = workers_stop(app->workers, clock_monotonic_ns() + SHUTDOWN_GRACE_NS);
+    stuck_jobs += session_engine_stop(app, deadline, SHUTDOWN_GRACE_NS, stuck > 0);
     if (stuck + stuck_jobs)
         log_warn("%u threads are stuck in backend calls that ignore their deadline", stuck + stuck_jobs);
     /* Pipeline threads poke the waiters when a task settles; free them only once none can. */

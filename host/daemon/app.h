@@ -22,6 +22,7 @@ struct http_server;
 struct store;
 struct pipeline;
 struct waiters;
+struct session_engine;
 
 struct app {
     const char *config_path;                 /* as given on the command line */
@@ -35,6 +36,7 @@ struct app {
     _Atomic(struct store *) store;           /* NULL until recovery has opened it */
     struct pipeline *pipeline;
     struct waiters *waiters;                 /* requests parked until background work ends */
+    _Atomic(struct session_engine *) sessions; /* commit phase 2 and lanes; NULL until recovery */
     int lock_fd;
     int64_t started_ns;
     char lease_owner_prefix[64];             /* "skald:<pid>:<start>:" — queue leases of this process */

@@ -5,6 +5,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "pipeline/rescan.h"
+#include "session/session_engine.h"
+#include "session/session_recover.h"
 #include "store/store.h"
 
 /* Recovery talks to backends that may be slow; it gets a deadline like any other call. */
@@ -48,6 +50,21 @@ static int recovery_rescan(struct app *app, struct store *st, char *err, size_t 
     return rc == SKALD_OK ? 0 : -1;
 }
 
+/* Session commits: the engine starts, and archives owing phase 2 get their jobs back (queued,
+ * not run here, so a model that never answers cannot hold recovery). */
+static void recovery_sessions(struct app *app, struct store *st)
+{
+    char err[512];
+    uint64_t found = 0;
+    if (session_engine_start(app, st, err, sizeof err) != 0)
+        log_error("recovery: the session engine did not start: %s", err);
+    else if (session_recover(app, st, &found, err, sizeof err) != 0)
+        log_error("recovery: session commits: %s", err);
+    if (found)
+        log_info("recovery: %llu session commits owing phase 2 queued again",
+                 (unsigned long long)found);
+}
+
 static void recovery_task(void *arg)
 {
     struct app *app = arg;
@@ -71,6 +88,7 @@ static void recovery_task(void *arg)
     /* Published only now: the pipeline starts leasing once it sees the store, and the release
      * above takes every owner's leases, which must not include ours. */
     atomic_store(&app->store, st);
+    recovery_sessions(app, st);
     if (recovery_rescan(app, st, err, sizeof err) != 0) {
         log_error("recovery: rescanning unfinished work: %s", err);
         atomic_store(&app->recovery, RECOVERY_FAILED);

@@ -45,7 +45,7 @@ enum route_match router_find(const char *method, const char *path, const struct 
     static const struct route *const tables[] = {
         routes_system, routes_system_data, routes_debug, routes_fs, routes_content,
         routes_resources, routes_tasks, routes_search_text, routes_observer, routes_metrics,
-        routes_search, routes_skills};
+        routes_search, routes_skills, routes_sessions, routes_lanes};
     int path_seen = 0;
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
         for (const struct route *r = tables[t]; r->path; r++) {

@@ -36,5 +36,7 @@ extern const struct route routes_search[];      /* find and search (host/retriev
 extern const struct route routes_skills[];
 extern const struct route routes_observer[];
 extern const struct route routes_metrics[];  /* GET /metrics (host/metrics/) */
+extern const struct route routes_sessions[]; /* sessions, messages, commit (host/session/) */
+extern const struct route routes_lanes[];    /* observer/lock: session lanes */
 
 #endif

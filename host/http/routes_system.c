@@ -8,6 +8,7 @@
 #include "daemon/control.h"
 #include "http/router.h"
 #include "plugin/module.h"
+#include "session/session_engine.h"
 
 static const char *recovery_text(int state)
 {
@@ -35,6 +36,11 @@ static void ready_handle(struct http_request *req, struct http_reply *reply)
                                (json_int_t)atomic_load(&app->recovery_jobs));
     if (shutting_down)
         json_object_set_new(checks, "server", json_string("shutting_down"));
+    /* Recovered commits wait on the model, so they are shown but never hold readiness. */
+    uint64_t sessions_pending = 0;
+    json_object_set_new(checks, "session_recovery",
+                        json_string(session_engine_recovery_state(app, &sessions_pending)));
+    json_object_set_new(checks, "session_recovery_pending", json_integer((json_int_t)sessions_pending));
     http_reply_raw(reply, ready ? 200 : 503,
                    json_pack("{s:s, s:o}", "status", ready ? "ready" : "not_ready", "checks", checks));
 }

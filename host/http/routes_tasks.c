@@ -13,6 +13,7 @@
 #include "http/task_view.h"
 #include "http/waiters.h"
 #include "pipeline/task_track.h"
+#include "session/task_cancel.h"
 
 #define TASKS_LIST_DEFAULT 50
 #define TASKS_LIST_MAX 200
@@ -80,8 +81,9 @@ static int tasks_cancellable(const char *type)
            strcmp(type, "admin_reindex") == 0;
 }
 
-/* Marks the task cancelled. Its stored content stays and the queued jobs still run (they only
- * make what is stored consistent); the task just stops being waited for. */
+/* Marks the task cancelled and cancels its backend calls in flight. Its stored content stays and
+ * its queued pipeline jobs still run (they only make what is stored consistent); a commit's
+ * phase 2 ends cancelled. */
 static void tasks_cancel(struct http_request *req, struct generation *gen, struct http_reply *reply)
 {
     struct api_call c;
@@ -107,6 +109,7 @@ static void tasks_cancel(struct http_request *req, struct generation *gen, struc
                                  err, sizeof err) != STORE_OK) {
         http_reply_error(reply, "INTERNAL", NULL, "cancelling task %s: %s", id, err);
     } else {
+        task_cancel_run(id); /* its calls in flight end within 2 s, freeing lane and worker */
         store_task_clear(&t);
         waiters_poke(req->app->waiters);
         if (tasks_read(&c, id, &t) != 0)

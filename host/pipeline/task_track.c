@@ -41,7 +41,9 @@ int task_track_settle(struct store *st, const char *account, const char *task_id
     int rc = store_task_get(st, account, NULL, task_id, &t, err, err_cap);
     if (rc != STORE_OK)
         return rc;
+    /* A session commit is not node work: its phase 2 settles it. */
     if (task_is_terminal(t.status) || !t.resource_id ||
+        strcmp(t.task_type, "session_commit") == 0 ||
         (check_counters && t.jobs_done + t.jobs_failed < t.jobs_total)) {
         if (terminal)
             *terminal = task_is_terminal(t.status);
