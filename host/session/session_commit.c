@@ -123,22 +123,45 @@ static json_t *commit_intent(const struct session_ref *r, const struct session_j
         "enabled", 0, "skip_reason", "not supported by skald");
 }
 
-/* Enqueues the jobs before anything is written: the queue item is the redo entry. */
+static void queue_ctx(struct generation *gen, struct skald_call_ctx *ctx, atomic_int *never,
+                      char *err, size_t err_cap)
+{
+    *ctx = (struct skald_call_ctx){sizeof *ctx, 0,
+                                   clock_monotonic_ns() +
+                                       (int64_t)gen->config->server.call_timeout_s * 1000000000LL,
+                                   never, err, err_cap};
+    err[0] = '\0';
+}
+
+/* Enqueues the jobs before anything is written: the queue item is the redo entry. *first_id
+ * gets the id of the first one. */
 static int commit_enqueue(struct generation *gen, const struct session_job *jobs, size_t n,
-                          char *err, size_t err_cap)
+                          int64_t *first_id, char *err, size_t err_cap)
 {
     atomic_int never = 0;
-    struct skald_call_ctx ctx = {sizeof ctx, 0,
-                                 clock_monotonic_ns() +
-                                     (int64_t)gen->config->server.call_timeout_s * 1000000000LL,
-                                 &never, err, err_cap};
-    err[0] = '\0';
+    struct skald_call_ctx ctx;
+    queue_ctx(gen, &ctx, &never, err, err_cap);
     for (size_t i = 0; i < n; i++) {
-        int rc = session_job_enqueue(gen->backends[BACKEND_QUEUE]->inst, &ctx, &jobs[i]);
+        int rc = session_job_enqueue(gen->backends[BACKEND_QUEUE]->inst, &ctx, &jobs[i],
+                                     i == 0 ? first_id : NULL);
         if (rc != SKALD_OK)
             return rc;
     }
     return SKALD_OK;
+}
+
+/* The transaction failed after the job was queued: the job goes, so a later archive of the same
+ * number never meets it (a job that stays anyway finds no archive, or another task's, and is
+ * dropped). */
+static void commit_unqueue(struct generation *gen, int64_t id)
+{
+    char err[256];
+    atomic_int never = 0;
+    struct skald_call_ctx ctx;
+    struct plugin_instance *q = gen->backends[BACKEND_QUEUE]->inst;
+    queue_ctx(gen, &ctx, &never, err, sizeof err);
+    if (plugin_instance_ops(q, queue)->remove(q->handle, &ctx, &id, 1) != SKALD_OK)
+        log_warn("sessions: removing the job of a failed commit: %s", err);
 }
 
 static int batch_marker(struct session_batch *b, const struct session_job *j)
@@ -228,9 +251,10 @@ static enum session_status commit_locked(struct session_engine *e, struct genera
         if (replay_job(st, r, h.replay[i], &jobs[n_jobs], err, err_cap) == 0)
             n_jobs++;
     /* Replays first: their archives are older. */
-    int qrc = commit_enqueue(gen, jobs + 1, n_jobs - 1, err, err_cap);
+    int64_t job_id = 0;
+    int qrc = commit_enqueue(gen, jobs + 1, n_jobs - 1, NULL, err, err_cap);
     if (qrc == SKALD_OK)
-        qrc = commit_enqueue(gen, jobs, 1, err, err_cap);
+        qrc = commit_enqueue(gen, jobs, 1, &job_id, err, err_cap);
     if (qrc != SKALD_OK) {
         status = SESSION_UNAVAILABLE;
         goto done;
@@ -275,11 +299,13 @@ static enum session_status commit_locked(struct session_engine *e, struct genera
     free(atext);
     if (bad) {
         session_batch_free(&b);
+        commit_unqueue(gen, job_id);
         snprintf(err, err_cap, "out of memory");
         status = SESSION_FAILED;
         goto done;
     }
     if (session_batch_put(&b, st, r, err, err_cap) != STORE_OK) {
+        commit_unqueue(gen, job_id);
         status = SESSION_FAILED;
         goto done;
     }

@@ -49,7 +49,7 @@ int session_job_decode(const void *payload, size_t len, struct session_job *out,
 }
 
 int session_job_enqueue(struct plugin_instance *queue, const struct skald_call_ctx *ctx,
-                        const struct session_job *j)
+                        const struct session_job *j, int64_t *id)
 {
     size_t len = 0;
     char *text = session_job_encode(j, &len);
@@ -60,7 +60,7 @@ int session_job_enqueue(struct plugin_instance *queue, const struct skald_call_c
         return SKALD_ENOMEM;
     }
     struct skald_queue_new_item item = {SESSION_JOB_TOPIC, key, text, len, 0};
-    int rc = plugin_instance_ops(queue, queue)->enqueue(queue->handle, ctx, &item, 1, NULL);
+    int rc = plugin_instance_ops(queue, queue)->enqueue(queue->handle, ctx, &item, 1, id);
     free(text);
     free(key);
     return rc;

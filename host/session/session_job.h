@@ -7,6 +7,7 @@
 #define SKALD_SESSION_JOB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <skald/plugin.h>
 
@@ -30,8 +31,9 @@ char *session_job_encode(const struct session_job *j, size_t *len);
 int session_job_decode(const void *payload, size_t len, struct session_job *out, char *err,
                        size_t err_cap);
 /* Enqueues the job; an identical one still pending is merged with it (dedupe key: account and
- * archive). Returns a skald status, ctx->err set on failure. */
+ * archive). *id (may be NULL) gets the queue item's id. Returns a skald status, ctx->err set on
+ * failure. */
 int session_job_enqueue(struct plugin_instance *queue, const struct skald_call_ctx *ctx,
-                        const struct session_job *j);
+                        const struct session_job *j, int64_t *id);
 
 #endif

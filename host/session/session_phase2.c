@@ -377,6 +377,21 @@ static void p2_complete_from_diff(struct p2 *p)
     json_decref(diff);
 }
 
+/* Whether the archive's phase-1 record names the job's task. */
+static int p2_intent_matches(struct p2 *p)
+{
+    char uri[VIKING_URI_MAX + 1], err[256];
+    json_t *intent = NULL;
+    if (p2_path(p, ".meta.json", uri) != 0 ||
+        session_read_json(p->env->store, p->j->account, uri, &intent, err, sizeof err) != STORE_OK)
+        return 1; /* unreadable: the work itself will say what is wrong */
+    const char *task = json_string_value(json_object_get(
+        json_object_get(json_object_get(intent, "phase1"), "queue_message"), "task_id"));
+    int match = !task || strcmp(task, p->j->task_id) == 0;
+    json_decref(intent);
+    return match;
+}
+
 /* The archive's state decides whether there is anything to do. Returns 1 to go on. */
 static int p2_check_archive(struct p2 *p, const struct store_task *t, int have_task,
                             enum phase2_result *res, int *replay)
@@ -401,6 +416,10 @@ static int p2_check_archive(struct p2 *p, const struct store_task *t, int have_t
             *res = PHASE2_DROPPED;
             return 0;
         }
+    }
+    if (!p2_intent_matches(p)) {
+        *res = PHASE2_DROPPED; /* a job left by a failed commit: the archive is another task's */
+        return 0;
     }
     if (as.done) {
         if (have_task && !task_is_terminal(t->status))

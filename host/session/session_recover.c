@@ -55,7 +55,7 @@ static int recover_visit(void *arg, const char *account, const char *uri)
                                      (int64_t)s->gen->config->server.call_timeout_s * 1000000000LL,
                                  &never, err, sizeof err};
     err[0] = '\0';
-    if (session_job_enqueue(s->gen->backends[BACKEND_QUEUE]->inst, &ctx, &j) != SKALD_OK) {
+    if (session_job_enqueue(s->gen->backends[BACKEND_QUEUE]->inst, &ctx, &j, NULL) != SKALD_OK) {
         log_warn("recovery: queueing phase 2 of %s: %s", j.archive_uri, err);
         s->failed++;
         return 0;
