@@ -90,6 +90,10 @@ static void *waiters_thread(void *arg)
         }
         int stopping = w->stopping;
         int idle = w->list == NULL;
+        /* A poke with nobody waiting is spent here; left set, it would keep the thread from
+         * ever sleeping again. */
+        if (idle)
+            w->poked = 0;
         pthread_mutex_unlock(&w->lock);
         if (stopping)
             return NULL;
