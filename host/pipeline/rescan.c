@@ -61,6 +61,21 @@ static int rescan_child_visit(void *arg, const struct store_node *node)
     return 0;
 }
 
+/* A file whose directory still waits for its summaries gets its vector from the directory's
+ * semantic job, with its summary as the text; queueing it now would embed the raw content. */
+static int rescan_parent_pending(struct rescan_ctx *c, const struct store_node *node)
+{
+    if (node->kind != STORE_FILE || !node->parent_uri)
+        return 0;
+    struct store_node parent = {0};
+    char err[256];
+    int pending = store_get(c->st, node->account, node->parent_uri, 0, &parent, err, sizeof err) ==
+                      STORE_OK &&
+                  parent.semantic == STORE_PROC_PENDING;
+    store_node_clear(&parent);
+    return pending;
+}
+
 static int rescan_visit(void *arg, const struct store_node *node)
 {
     struct rescan_ctx *c = arg;
@@ -82,10 +97,9 @@ static int rescan_visit(void *arg, const struct store_node *node)
             return 1;
         return 0;
     }
-    if (c->scope != RESCAN_UNFINISHED || vectors_open)
-        if (rescan_add(c, JOB_EMBED, node->account, node->uri) != SKALD_OK)
-            return 1;
-    return 0;
+    if (c->scope == RESCAN_UNFINISHED && (!vectors_open || rescan_parent_pending(c, node)))
+        return 0;
+    return rescan_add(c, JOB_EMBED, node->account, node->uri) != SKALD_OK;
 }
 
 int pipeline_rescan(struct app *app, struct generation *gen, struct store *st, const char *account,
