@@ -336,10 +336,11 @@ static void pipeline_idle(struct pipeline *p, unsigned seen_seq)
     pthread_mutex_unlock(&p->lock);
 }
 
-/* One thread's turn: its own topic while it finds work (up to a time slice), then one batch of
- * the other, so each topic always progresses. Half the threads lean to semantic jobs, half to
- * embedding, so summaries keep feeding the embedder while its calls wait on the provider, and
- * embedding batches fill up instead of leaving one by one. */
+/* One thread's turn: its own topic while it finds work (up to a time slice), the other topic
+ * only when its own had nothing. Half the threads lean to semantic jobs, half to embedding, so
+ * each topic always has threads, summaries keep feeding the embedder while its calls wait on
+ * the provider (a hanging embedder never stops summaries), and embedding batches fill up instead
+ * of leaving one by one. */
 static size_t pipeline_turn(struct pipeline *p, const struct pipeline_env *env,
                             struct plugin_instance *queue, int embed_first)
 {
@@ -349,7 +350,7 @@ static size_t pipeline_turn(struct pipeline *p, const struct pipeline_env *env,
         n = embed_first ? pipeline_run_embed(p, env, queue) : pipeline_run_semantic(p, env, queue);
         done += n;
     } while (n > 0 && !atomic_load(&p->stopping) && clock_monotonic_ns() < until);
-    if (!atomic_load(&p->stopping))
+    if (done == 0 && !atomic_load(&p->stopping))
         done += embed_first ? pipeline_run_semantic(p, env, queue) : pipeline_run_embed(p, env, queue);
     return done;
 }
