@@ -8,8 +8,10 @@
  *   hang_marker (HANG): a request containing it never gets an answer: the call waits until its
  *     deadline or its cancel flag, like a provider that accepted the request and went silent;
  *   malformed_marker (MALFORMED): an extraction whose conversation contains it is answered with
- *     one valid memory per line followed by a truncated line and a memory of an unknown category.
+ *     one valid memory per line followed by a truncated line and a memory of an unknown category;
+ *   delay_ms (0): every answer takes this long (honouring deadline and cancel).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +28,16 @@ struct test_vlm_memory {
     const struct skald_host *host; /* borrowed */
     char *hang_marker;
     char *malformed_marker;
+    uint64_t delay_ms;
 };
 
 static int memory_create(const struct skald_host *host, void **instance, char *err, size_t err_cap)
 {
-    static const char *const keys[] = {"hang_marker", "malformed_marker", NULL};
+    static const char *const keys[] = {"hang_marker", "malformed_marker", "delay_ms", NULL};
+    uint64_t delay_ms = 0;
     int rc = plugin_config_check_keys(host, keys, err, err_cap);
+    if (rc == SKALD_OK)
+        rc = plugin_config_u64(host, "delay_ms", 0, 0, 3600000, &delay_ms, err, err_cap);
     if (rc != SKALD_OK)
         return rc;
     struct test_vlm_memory *m = calloc(1, sizeof *m);
@@ -43,6 +49,7 @@ static int memory_create(const struct skald_host *host, void **instance, char *e
         return plugin_fail(err, err_cap, SKALD_ENOMEM, "out of memory");
     }
     m->host = host;
+    m->delay_ms = delay_ms;
     *instance = m;
     return SKALD_OK;
 }
@@ -222,12 +229,13 @@ static int memory_complete(void *instance, const struct skald_call_ctx *ctx,
             doc = req->messages[i].content;
     if (!doc)
         return plugin_call_fail(ctx, SKALD_EINVAL, "no message");
-    if (strstr(doc, m->hang_marker))
-        for (;;) {
-            if ((rc = skald_call_check(ctx, m->host->now_monotonic_ns())) != SKALD_OK)
-                return rc;
-            nap();
-        }
+    int64_t until = m->host->now_monotonic_ns() + (int64_t)m->delay_ms * 1000000;
+    int hang = strstr(doc, m->hang_marker) != NULL;
+    while (hang || m->host->now_monotonic_ns() < until) {
+        if ((rc = skald_call_check(ctx, m->host->now_monotonic_ns())) != SKALD_OK)
+            return rc;
+        nap();
+    }
     struct out o = {0};
     if (req->system && strstr(req->system, "skald memory extraction")) {
         const char *conv = strstr(doc, "<conversation>\n");
