@@ -285,7 +285,10 @@ int store_scan_states(struct store *st, const char *account, const char *root_ur
     if (!all && strlen(root_uri) != STORE_ROOT_LEN)
         rc = scan_root(st, account, root_uri, state_mask, visit, arg, &stopped, err, err_cap);
     char *lo = malloc(strlen(root_uri) + 2), *hi = malloc(strlen(root_uri) + 2);
-    char *after_account = strdup(""), *after_uri = strdup("");
+    /* The subtree cursor starts at the root itself, not "": SQLite seeks the key index on
+     * `uri > cursor`, and from "" that walks every row of the account before the subtree. */
+    char *after_account = strdup(""),
+         *after_uri = strdup(all || strlen(root_uri) == STORE_ROOT_LEN ? "" : root_uri);
     if (!lo || !hi || !after_account || !after_uri)
         rc = store_errf(err, err_cap, STORE_ENOMEM, "out of memory");
     else
