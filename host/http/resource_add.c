@@ -35,6 +35,12 @@ static int resource_add_probe(struct api_call *c, const char *uri)
 static int resource_add_check_parent(struct api_call *c, const struct resource_add_req *r,
                                      const char *parent)
 {
+    /* A scope root always exists, and with create_parent the store makes what is missing (a
+     * file in the way fails the whole put). Reading the parent would count all its children on
+     * every import into a big folder. */
+    if (r->create_parent || strcmp(parent, "viking://resources") == 0 ||
+        strcmp(parent, "viking://user") == 0 || strcmp(parent, "viking://agent") == 0)
+        return 0;
     int kind = resource_add_probe(c, parent);
     if (kind < 0)
         return -1;
@@ -225,7 +231,7 @@ int resource_add_store(struct api_call *c, const struct resource_add_req *r,
         put_batch_build(c, r, tree, out->root_uri, &b) == 0) {
         int src = store_put(c->store, c->who.account, c->who.user, b.nodes, b.n, err, sizeof err);
         if (src != STORE_OK)
-            api_store_error(c, src, out->root_uri, err);
+            api_store_error(c, src, src == STORE_ENOTDIR ? parent : out->root_uri, err);
         else if (resource_add_task(c, out->root_uri, out->task_id, sizeof out->task_id) == 0)
             rc = 0;
     }

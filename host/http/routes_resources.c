@@ -4,6 +4,7 @@
  * planned root with an add_resource task; wait=true parks the request until the task ends).
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,11 @@
 #include "pipeline/task_track.h"
 
 /* ---- temp_upload ---- */
+
+#define UPLOAD_SWEEP_EVERY_NS (60LL * 1000000000LL)
+
+/* When this process last swept the upload folder (CLOCK_MONOTONIC; 0 = never). */
+static _Atomic int64_t upload_last_sweep_ns;
 
 static void temp_upload(struct http_request *req, struct generation *gen, struct http_reply *reply)
 {
@@ -46,9 +52,12 @@ static void temp_upload(struct http_request *req, struct generation *gen, struct
         http_reply_error(reply, ingest_status_code(rc), NULL, "Invalid upload: %s", err);
         goto done;
     }
-    /* Expired uploads go when new ones come, as upstream; a failed sweep is no reason to
-     * refuse this one. */
-    upload_store_sweep(data_dir, UPLOAD_TTL_DEFAULT_S, NULL, err, sizeof err);
+    /* Expired uploads go when new ones come, as upstream, but at most once a minute: a sweep
+     * reads the whole folder. A failed sweep is no reason to refuse this upload. */
+    int64_t now = clock_monotonic_ns(), last = atomic_load(&upload_last_sweep_ns);
+    if ((last == 0 || now - last >= UPLOAD_SWEEP_EVERY_NS) &&
+        atomic_compare_exchange_strong(&upload_last_sweep_ns, &last, now))
+        upload_store_sweep(data_dir, UPLOAD_TTL_DEFAULT_S, NULL, err, sizeof err);
     char id[UPLOAD_ID_MAX];
     rc = upload_store_save(data_dir, up.file->has_filename ? up.file->filename : NULL,
                            up.file->data, up.file->len, atomic_load(&req->app->max_body), id,

@@ -164,20 +164,33 @@ static int tasks_collect_id(void *arg, const struct store_task *task)
     return t->n == TASKS_LIST_MAX;
 }
 
-/* Settles the caller's newest open tasks before a listing filters on status: a task whose work
- * is over but that nobody read since still says running in the store. */
+/* Most open tasks settled for one listing: a bound on its work after a restart left thousands. */
+#define TASKS_SETTLE_MAX 20000
+
+/* Settles the caller's open tasks before a listing filters on status: a task whose work is over
+ * but that nobody read since still says running in the store. Pages through the newest open
+ * tasks until a page settles none. */
 static int tasks_settle_open(struct api_call *c)
 {
     static const char *const open_states[] = {"pending", "running"};
     struct tasks_ids *t = malloc(sizeof *t);
     char err[512];
     int rc = t ? STORE_OK : STORE_ENOMEM;
-    for (size_t s = 0; rc == STORE_OK && s < 2; s++) {
+    size_t settled = 0;
+    for (size_t s = 0; rc == STORE_OK && s < 2 && settled < TASKS_SETTLE_MAX;) {
         t->n = 0;
         rc = store_task_list(c->store, c->who.account, c->who.user, NULL, open_states[s], NULL,
                              TASKS_LIST_MAX, tasks_collect_id, t, err, sizeof err);
-        for (size_t i = 0; rc == STORE_OK && i < t->n; i++)
-            rc = task_track_settle(c->store, c->who.account, t->ids[i], 0, NULL, err, sizeof err);
+        size_t ended = 0;
+        for (size_t i = 0; rc == STORE_OK && i < t->n; i++) {
+            int terminal = 0;
+            rc = task_track_settle(c->store, c->who.account, t->ids[i], 0, &terminal, err,
+                                   sizeof err);
+            ended += terminal;
+        }
+        settled += ended;
+        if (ended == 0)
+            s++;
     }
     free(t);
     if (rc != STORE_OK)

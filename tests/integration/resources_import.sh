@@ -121,13 +121,17 @@ http POST /api/v1/resources '{"temp_file_id":"upload_000000000000000000000000000
 assert_error 403 PERMISSION_DENIED "unknown temp_file_id"
 http POST /api/v1/resources '{"path":"/etc/passwd"}' > /dev/null
 assert_error 400 INVALID_ARGUMENT "host-local path"
+http POST /api/v1/resources "{\"temp_file_id\":\"$ID\",\"parent\":\"viking://resources/notes/notes.md\"}" > /dev/null
+assert_error 400 INVALID_ARGUMENT "parent is a file"
+http POST /api/v1/resources "{\"temp_file_id\":\"$ID\",\"parent\":\"viking://resources/notes/notes.md/sub\",\"create_parent\":true}" > /dev/null
+assert_error 400 INVALID_ARGUMENT "a file in the parent chain, create_parent"
 http POST /api/v1/resources "{\"temp_file_id\":\"$ID\",\"tags\":[\"novalue\"]}" > /dev/null
 assert_error 400 INVALID_ARGUMENT "bad tags"
 printf '\x00\x01\x02binary' > "$WORK/blob.bin"
 add_upload "$WORK/blob.bin" '"strict":true'
 assert_error 400 INVALID_ARGUMENT "unsupported type under strict"
 assert_eq "$before" "$(glob_count default viking://resources '**')" "nodes after rejected requests"
-ok "rejected requests (unknown field, source rules, to/parent, mode, scope, traversal, strict) store nothing"
+ok "rejected requests (unknown field, source rules, to/parent, a file as parent, mode, scope, traversal, strict) store nothing"
 
 add_upload "$WORK/blob.bin" '"source_name":"blob.bin"'
 assert_eq 200 "$(status)" "unsupported type without strict"

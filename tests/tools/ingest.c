@@ -209,27 +209,43 @@ static void *ingest_thread(void *arg)
     return NULL;
 }
 
-/* Reads document names to skip ("<prefix>_NNNNN" anywhere on a line). */
+/* Reads document names to skip ("<prefix>_NNNNN" anywhere in the file, e.g. a glob answer). */
 static int load_skip(struct ingest_state *st)
 {
     const struct ingest_opts *o = st->o;
     FILE *f = fopen(o->skip_file, "r");
     if (!f)
         return -1;
-    st->skip = calloc((size_t)o->count, 1);
-    char line[4096], key[256];
-    snprintf(key, sizeof key, "%s_", o->prefix);
-    while (st->skip && fgets(line, sizeof line, f)) {
-        const char *p = line;
-        while ((p = strstr(p, key))) {
-            p += strlen(key);
-            char *end;
-            long i = strtol(p, &end, 10);
-            if (end != p && i >= o->start && i < o->start + o->count)
-                st->skip[i - o->start] = 1;
+    char *text = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *grown = realloc(text, cap = cap ? cap * 2 : 65536);
+            if (!grown) {
+                free(text);
+                fclose(f);
+                return -1;
+            }
+            text = grown;
         }
+        size_t n = fread(text + len, 1, 4096, f);
+        len += n;
+        if (n == 0)
+            break;
     }
     fclose(f);
+    text[len] = '\0';
+    st->skip = calloc((size_t)o->count, 1);
+    char key[256];
+    snprintf(key, sizeof key, "%s_", o->prefix);
+    for (const char *p = text; st->skip && (p = strstr(p, key));) {
+        p += strlen(key);
+        char *end;
+        long i = strtol(p, &end, 10);
+        if (end != p && i >= o->start && i < o->start + o->count)
+            st->skip[i - o->start] = 1;
+    }
+    free(text);
     return st->skip ? 0 : -1;
 }
 
