@@ -12,11 +12,13 @@
 #include "http/waiters.h"
 #include "pipeline/pipeline_env.h"
 #include "pipeline/task_track.h"
+#include "session/task_cancel.h"
 
 /* Jobs leased at once: semantic jobs run one by one (each is several model calls), embed jobs
- * are batched into one embedding call and one vector upsert. */
+ * are batched into embedding calls of max_batch texts and one vector upsert; 128 jobs (a
+ * directory has two texts, a file one) fill several calls of up to 64 texts, not one and a bit. */
 #define PIPELINE_SEMANTIC_LEASE 1
-#define PIPELINE_EMBED_LEASE 64
+#define PIPELINE_EMBED_LEASE 128
 /* An idle thread looks at the queue this often even when nobody wakes it (items whose
  * not_before has come, leases that expired elsewhere). */
 #define PIPELINE_IDLE_POLL_MS 200
@@ -28,6 +30,7 @@ struct pipeline;
 struct pipeline_thread_arg {
     struct pipeline *p;
     unsigned index;
+    atomic_int cancel; /* the cancel flag of this thread's calls */
 };
 
 struct pipeline {
@@ -271,6 +274,19 @@ static size_t pipeline_lease(struct pipeline *p, const struct pipeline_env *env,
     return b->n;
 }
 
+/* A job's calls answer to its thread's flag: clear when the job starts (unless the pipeline is
+ * stopping) and raised by a cancel of the job's task (host/session/task_cancel.h). */
+static uint64_t pipeline_job_watch(struct pipeline *p, const struct pipeline_env *env,
+                                   const struct leased_job *lj)
+{
+    atomic_store(env->cancel, 0);
+    if (atomic_load(&p->cancel))
+        atomic_store(env->cancel, 1);
+    return lj->valid && lj->job.task_id[0]
+               ? task_cancel_watch(lj->job.task_id, env->cancel, NULL, NULL, 0)
+               : 0;
+}
+
 static size_t pipeline_run_semantic(struct pipeline *p, const struct pipeline_env *env,
                                     struct plugin_instance *queue)
 {
@@ -279,23 +295,18 @@ static size_t pipeline_run_semantic(struct pipeline *p, const struct pipeline_en
     size_t n = pipeline_lease(p, env, queue, JOB_TOPIC_SEMANTIC, &b);
     for (size_t i = 0; i < n; i++) {
         char err[512] = "";
+        uint64_t watch = pipeline_job_watch(p, env, &items[i]);
         int rc = items[i].valid ? semantic_job_run(env, &items[i].job, err, sizeof err) : SKALD_EINVAL;
+        task_cancel_unwatch(watch);
         pipeline_outcome(p, env, queue, &items[i], rc, items[i].valid ? err : items[i].decode_error);
     }
     return n;
 }
 
-static size_t pipeline_run_embed(struct pipeline *p, const struct pipeline_env *env,
-                                 struct plugin_instance *queue)
+static size_t pipeline_embed_batch(struct pipeline *p, const struct pipeline_env *env,
+                                   struct plugin_instance *queue, struct leased_job *items,
+                                   const struct job *jobs, size_t n, size_t n_jobs)
 {
-    static __thread struct leased_job items[PIPELINE_EMBED_LEASE];
-    static __thread struct job jobs[PIPELINE_EMBED_LEASE];
-    struct lease_batch b = {items, 0, PIPELINE_EMBED_LEASE};
-    size_t n = pipeline_lease(p, env, queue, JOB_TOPIC_EMBEDDING, &b);
-    size_t n_jobs = 0;
-    for (size_t i = 0; i < n; i++)
-        if (items[i].valid)
-            jobs[n_jobs++] = items[i].job;
     char err[512] = "";
     int rc = n_jobs ? embed_jobs_run(env, jobs, n_jobs, err, sizeof err) : SKALD_OK;
     int transient = rc == SKALD_EUNAVAILABLE || rc == SKALD_ETIMEDOUT || rc == SKALD_ECANCELLED;
@@ -318,6 +329,28 @@ static size_t pipeline_run_embed(struct pipeline *p, const struct pipeline_env *
         pipeline_outcome(p, env, queue, &items[i], items[i].valid ? rc : SKALD_EINVAL,
                          items[i].valid ? err : items[i].decode_error);
     return n;
+}
+
+static size_t pipeline_run_embed(struct pipeline *p, const struct pipeline_env *env,
+                                 struct plugin_instance *queue)
+{
+    static __thread struct leased_job items[PIPELINE_EMBED_LEASE];
+    static __thread struct job jobs[PIPELINE_EMBED_LEASE];
+    static __thread uint64_t watches[PIPELINE_EMBED_LEASE];
+    struct lease_batch b = {items, 0, PIPELINE_EMBED_LEASE};
+    size_t n = pipeline_lease(p, env, queue, JOB_TOPIC_EMBEDDING, &b);
+    size_t n_jobs = 0;
+    /* One call embeds the whole batch: a cancel of any of its tasks cancels it (the others are
+     * retried). */
+    for (size_t i = 0; i < n; i++) {
+        watches[i] = pipeline_job_watch(p, env, &items[i]);
+        if (items[i].valid)
+            jobs[n_jobs++] = items[i].job;
+    }
+    size_t handled = pipeline_embed_batch(p, env, queue, items, jobs, n, n_jobs);
+    for (size_t i = 0; i < n; i++)
+        task_cancel_unwatch(watches[i]);
+    return handled;
 }
 
 static void pipeline_idle(struct pipeline *p, unsigned seen_seq)
@@ -368,7 +401,7 @@ static void *pipeline_thread(void *arg)
         struct generation *gen = st ? runtime_acquire(&app->runtime) : NULL;
         size_t done = 0;
         if (gen) {
-            struct pipeline_env env = {app, gen, st, &p->cancel};
+            struct pipeline_env env = {app, gen, st, &ta->cancel};
             struct plugin_instance *queue = gen->backends[BACKEND_QUEUE]->inst;
             done = pipeline_turn(p, &env, queue, ta->index % 2 == 1);
             runtime_release(&app->runtime, gen);
@@ -404,7 +437,7 @@ int pipeline_start(struct app *app, unsigned n_threads, struct pipeline **out, c
     pthread_cond_init(&p->wake, &ca);
     pthread_condattr_destroy(&ca);
     for (unsigned i = 0; i < n_threads; i++) {
-        p->args[i] = (struct pipeline_thread_arg){p, i};
+        p->args[i] = (struct pipeline_thread_arg){.p = p, .index = i};
         int rc = pthread_create(&p->threads[i], NULL, pipeline_thread, &p->args[i]);
         if (rc != 0) {
             snprintf(err, err_cap, "cannot start pipeline thread: %s", strerror(rc));
@@ -431,6 +464,8 @@ unsigned pipeline_stop(struct pipeline *p, int64_t deadline_ns, int64_t grace_ns
     pipeline_wait_running(p, deadline_ns);
     if (atomic_load(&p->running) > 0) {
         atomic_store(&p->cancel, 1);
+        for (unsigned i = 0; i < p->n_threads; i++)
+            atomic_store(&p->args[i].cancel, 1);
         pipeline_wait_running(p, clock_monotonic_ns() + grace_ns);
     }
     unsigned stuck = atomic_load(&p->running);
