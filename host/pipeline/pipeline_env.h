@@ -13,7 +13,7 @@ struct pipeline_env {
     struct app *app;
     struct generation *gen;  /* pinned for the batch */
     struct store *store;
-    const atomic_int *cancel; /* raised at shutdown */
+    atomic_int *cancel;       /* this thread's: raised at shutdown or by a cancel of the job's task */
 };
 
 /* A call context with the configured call deadline and the pipeline's cancel flag. */
