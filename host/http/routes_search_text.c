@@ -82,9 +82,9 @@ static void search_grep(struct http_request *req, struct generation *gen, struct
     json_t *body = api_body(&c, NULL);
     if (!body)
         return;
-    const char *raw_uri, *pattern, *raw_exclude;
-    int icase;
-    long long limit, levels;
+    const char *raw_uri = NULL, *pattern = NULL, *raw_exclude = NULL;
+    int icase = 0;
+    long long limit = 0, levels = 0;
     char uri[VIKING_URI_MAX + 1], exclude[VIKING_URI_MAX + 1];
     int rc = api_field_string(&c, body, "uri", 1, &raw_uri);
     if (rc == 0)
@@ -221,7 +221,7 @@ static void search_glob(struct http_request *req, struct generation *gen, struct
     json_t *body = api_body(&c, NULL);
     if (!body)
         return;
-    const char *pattern, *raw_uri;
+    const char *pattern = NULL, *raw_uri = NULL;
     long long limit;
     char uri[VIKING_URI_MAX + 1];
     int rc = api_field_string(&c, body, "pattern", 1, &pattern);

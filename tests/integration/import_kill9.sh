@@ -53,4 +53,5 @@ assert_eq true "$(jq_body .result.ok)" "consistency of all $N"
 assert_eq $((N * 3 + 2)) "$(jq_body .result.expected_count)" "expected records for $N documents"
 ok "the $((N - stored)) documents cut off, sent again: all $N complete, consistency ok"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "exit code after SIGTERM (sanitizer reports fail it)"
 finish

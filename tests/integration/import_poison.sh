@@ -55,4 +55,5 @@ ahttp acct_other POST /api/v1/system/wait '{"timeout":30}' > /dev/null
 assert_eq '[]' "$(jq_body .result.Semantic.errors)" "another account sees no error text"
 ok "observer: queue and system unhealthy; another account gets counts but no error text"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "exit code after SIGTERM (sanitizer reports fail it)"
 finish

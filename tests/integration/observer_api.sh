@@ -50,4 +50,5 @@ for p in embed_hash vlm_extractive rerank_lexical texts_embedded; do
 done
 ok "observer/models: embedding, vlm and rerank plugins with their metrics"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "exit code after SIGTERM (sanitizer reports fail it)"
 finish

@@ -149,4 +149,5 @@ http POST /api/v1/system/consistency '{"uri":"viking://"}' > /dev/null
 assert_eq true "$(jq_body .result.ok)" "whole-account consistency"
 ok "consistency: file 400, missing 404, no uri 400; the whole account is consistent"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "exit code after SIGTERM (sanitizer reports fail it)"
 finish

@@ -31,4 +31,5 @@ assert_error 400 INVALID_ARGUMENT "not multipart"
 assert_eq 1 "$(uploads_left)" "files in the upload dir after bad uploads"
 ok "temp_upload without a file part or not multipart: 400, nothing stored"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "exit code after SIGTERM (sanitizer reports fail it)"
 finish

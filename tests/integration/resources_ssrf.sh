@@ -34,4 +34,5 @@ assert_eq "$BASELINE" "$(cat "$WORK/conns")" "connections the listener saw from 
 assert_eq 0 "$(glob_count default viking://resources '**')" "nodes stored"
 ok "7 loopback spellings refused before connecting: the listener saw 0 connections, nothing stored"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "exit code after SIGTERM (sanitizer reports fail it)"
 finish

@@ -26,4 +26,5 @@ assert_eq 200 "$(status)" "a clean zip after the refused ones ($(cat "$WORK/body
 assert_eq 2 "$(glob_count default viking://resources/good '**/*.md')" "clean zip files"
 ok "a clean zip still imports"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "exit code after SIGTERM (sanitizer reports fail it)"
 finish

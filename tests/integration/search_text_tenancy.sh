@@ -79,4 +79,5 @@ ahttp acct_a POST /api/v1/search/grep "{\"uri\":\"viking://\",\"pattern\":\"$MAR
 assert_eq 2 "$(jq_body .result.count)" "acct_a still finds its marker from the root"
 ok "tenancy: acct_b finds nothing of acct_a in grep, glob, tasks, observer, system/wait"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "exit code after SIGTERM (sanitizer reports fail it)"
 finish

@@ -88,4 +88,5 @@ add_upload "$WORK/alpha.md" '"to":"viking://resources/alpha","wait":true,"timeou
 assert_eq 200 "$(status)" "re-import once the target is free ($(cat "$WORK/body"))"
 ok "after the queues drain: beta completed (cancel → 412), alpha free for a re-import"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "exit code after SIGTERM (sanitizer reports fail it)"
 finish
