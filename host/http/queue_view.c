@@ -72,7 +72,8 @@ static int queue_view_errors(struct plugin_instance *q, const struct skald_call_
     struct queue_view_scan s = {v, account, 0, 0};
     for (;;) {
         s.seen = 0;
-        int rc = ops->export_items(q->handle, ctx, s.last_id, QUEUE_VIEW_PAGE, queue_view_dead_visit, &s);
+        int rc = ops->export_items(q->handle, ctx, s.last_id, QUEUE_VIEW_PAGE,
+                                   queue_view_dead_visit, &s);
         if (rc != SKALD_OK)
             return rc;
         if (s.seen < QUEUE_VIEW_PAGE)
@@ -92,10 +93,13 @@ int queue_view_collect(struct app *app, struct generation *gen, const char *erro
     }
     struct plugin_instance *q = gen->backends[BACKEND_QUEUE]->inst;
     atomic_int never = 0;
-    struct skald_call_ctx ctx = {sizeof ctx, 0,
-                                 clock_monotonic_ns() +
-                                     (int64_t)gen->config->server.call_timeout_s * 1000000000LL,
-                                 &never, err, err_cap};
+    struct skald_call_ctx ctx = {
+        sizeof ctx,
+        0,
+        clock_monotonic_ns() + (int64_t)gen->config->server.call_timeout_s * 1000000000LL,
+        &never,
+        err,
+        err_cap};
     err[0] = '\0';
     int rc = plugin_instance_ops(q, queue)->stats(q->handle, &ctx, queue_view_stats_visit, v);
     if (rc != SKALD_OK || !errors_account)
@@ -133,10 +137,10 @@ json_t *queue_view_status(const struct queue_view *v)
     json_t *out = json_object();
     for (size_t i = 0; out && i < QUEUE_VIEW_TOPICS; i++) {
         const struct queue_view_topic *t = &v->topics[i];
-        json_t *one = json_pack("{s:I, s:I, s:I, s:o}", "processed", (json_int_t)t->processed,
-                                "requeue_count", (json_int_t)t->requeued, "error_count",
-                                (json_int_t)t->dead, "errors",
-                                t->errors ? json_incref(t->errors) : json_array());
+        json_t *one =
+            json_pack("{s:I, s:I, s:I, s:o}", "processed", (json_int_t)t->processed,
+                      "requeue_count", (json_int_t)t->requeued, "error_count", (json_int_t)t->dead,
+                      "errors", t->errors ? json_incref(t->errors) : json_array());
         if (!one || json_object_set_new(out, t->name, one) != 0) {
             json_decref(out);
             return NULL;

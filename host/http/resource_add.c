@@ -77,8 +77,8 @@ static int resource_add_busy(struct api_call *c, const char *root)
         /* A task whose work is over may not be settled yet (its jobs ran before a restart, or
          * merged with others): settle it, and look again if it ended. */
         if (rc == STORE_OK && open_id[0])
-            rc = task_track_settle(c->store, c->who.account, open_id, 0, &terminal, err,
-                                   sizeof err);
+            rc =
+                task_track_settle(c->store, c->who.account, open_id, 0, &terminal, err, sizeof err);
         if (rc != STORE_OK) {
             api_store_error(c, rc, root, err);
             return -1;
@@ -148,8 +148,7 @@ static void put_batch_free(struct put_batch *b)
 
 /* The root directory plus every entry of the tree, in the tree's order (parents first). */
 static int put_batch_build(struct api_call *c, const struct resource_add_req *r,
-                           const struct import_tree *tree, const char *root,
-                           struct put_batch *b)
+                           const struct import_tree *tree, const char *root, struct put_batch *b)
 {
     size_t n = tree->count + 1;
     b->nodes = calloc(n, sizeof *b->nodes);
@@ -245,17 +244,18 @@ int resource_add_store(struct api_call *c, const struct resource_add_req *r,
     if (r->tags_append && r->tags_json)
         src = store_set_tags(c->store, c->who.account, out->root_uri, r->tags_json, 1, 1, err,
                              sizeof err);
-    int prc = src == STORE_OK ? index_enqueue_subtree(app, c->gen, c->store, c->who.account,
-                                                      out->root_uri, r->vectors_only,
-                                                      out->task_id, err, sizeof err)
-                              : SKALD_EIO;
+    int prc = src == STORE_OK
+                  ? index_enqueue_subtree(app, c->gen, c->store, c->who.account, out->root_uri,
+                                          r->vectors_only, out->task_id, err, sizeof err)
+                  : SKALD_EIO;
     /* Without L0/L1 jobs nothing climbs to the parent: ask for its refresh here. */
     if (prc == SKALD_OK && r->vectors_only)
-        prc = index_refresh_parent(app, c->gen, c->store, c->who.account, out->root_uri, NULL,
-                                   err, sizeof err);
+        prc = index_refresh_parent(app, c->gen, c->store, c->who.account, out->root_uri, NULL, err,
+                                   sizeof err);
     if (prc != SKALD_OK) {
         char terr[256];
-        store_task_update(c->store, out->task_id, "failed", "queueing", NULL, err, terr, sizeof terr);
+        store_task_update(c->store, out->task_id, "failed", "queueing", NULL, err, terr,
+                          sizeof terr);
         http_reply_error(c->reply, "INTERNAL", NULL,
                          "%s is stored but its processing could not be queued: %s", out->root_uri,
                          err);

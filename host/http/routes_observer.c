@@ -215,26 +215,27 @@ static void reply_component(struct api_call *c, json_t *comp)
         http_reply_error(c->reply, "INTERNAL", NULL, "out of memory");
 }
 
-#define OBSERVER_HANDLER(fn, observe)                                                          \
-    static void fn(struct http_request *req, struct generation *gen, struct http_reply *reply) \
-    {                                                                                          \
-        struct api_call c;                                                                     \
-        if (api_begin(req, gen, reply, &c) == 0)                                               \
-            reply_component(&c, observe(&c));                                                  \
+#define OBSERVER_HANDLER(fn, observe)                                                              \
+    static void fn(struct http_request *req, struct generation *gen, struct http_reply *reply)     \
+    {                                                                                              \
+        struct api_call c;                                                                         \
+        if (api_begin(req, gen, reply, &c) == 0)                                                   \
+            reply_component(&c, observe(&c));                                                      \
     }
 
 OBSERVER_HANDLER(observer_queue, observe_queue)
 OBSERVER_HANDLER(observer_vikingdb, observe_vikingdb)
 OBSERVER_HANDLER(observer_models, observe_models)
 
-static void observer_system(struct http_request *req, struct generation *gen, struct http_reply *reply)
+static void observer_system(struct http_request *req, struct generation *gen,
+                            struct http_reply *reply)
 {
     struct api_call c;
     if (api_begin(req, gen, reply, &c) != 0)
         return;
     char lock_row[256];
-    snprintf(lock_row, sizeof lock_row, "data dir lock held by pid %d (%s/skald.lock)", (int)getpid(),
-             req->app->boot.data_dir);
+    snprintf(lock_row, sizeof lock_row, "data dir lock held by pid %d (%s/skald.lock)",
+             (int)getpid(), req->app->boot.data_dir);
     struct {
         const char *name;
         json_t *comp;

@@ -127,18 +127,23 @@ static int add_parse(struct api_call *c, json_t *body, struct add_params *p)
 {
     const char *mode = NULL, *tag_mode = NULL, *add_type = NULL;
     double watch = 0;
-    if (api_field_string(c, body, "path", 0, &p->path) || api_field_string(c, body, "temp_file_id", 0, &p->temp_file_id) ||
-        api_field_string(c, body, "to", 0, &p->to_raw) || api_field_string(c, body, "parent", 0, &p->parent_raw) ||
+    if (api_field_string(c, body, "path", 0, &p->path) ||
+        api_field_string(c, body, "temp_file_id", 0, &p->temp_file_id) ||
+        api_field_string(c, body, "to", 0, &p->to_raw) ||
+        api_field_string(c, body, "parent", 0, &p->parent_raw) ||
         api_field_string(c, body, "source_name", 0, &p->source_name) ||
         api_field_bool(c, body, "create_parent", 0, &p->create_parent) ||
-        api_field_bool(c, body, "wait", 0, &p->wait) || api_field_bool(c, body, "strict", 0, &p->strict) ||
+        api_field_bool(c, body, "wait", 0, &p->wait) ||
+        api_field_bool(c, body, "strict", 0, &p->strict) ||
         api_field_number(c, body, "timeout", 0, &p->timeout) ||
         api_field_number(c, body, "watch_interval", 0, &watch) ||
         api_field_string(c, body, "processing_mode", 0, &mode) ||
         api_field_string(c, body, "tag_mode", 0, &tag_mode) ||
-        api_field_string(c, body, "add_type", 0, &add_type) || api_field_tags(c, body, "tags", &p->tags))
+        api_field_string(c, body, "add_type", 0, &add_type) ||
+        api_field_tags(c, body, "tags", &p->tags))
         return -1;
-    static const char *const strings[] = {"reason", "instruction", "ignore_dirs", "include", "exclude", NULL};
+    static const char *const strings[] = {"reason",  "instruction", "ignore_dirs",
+                                          "include", "exclude",     NULL};
     static const char *const bools[] = {"directly_upload_media", "preserve_structure", NULL};
     for (size_t i = 0; strings[i]; i++) {
         const char *ignored;
@@ -156,7 +161,8 @@ static int add_parse(struct api_call *c, json_t *body, struct add_params *p)
         api_invalid(c, "body.timeout", "must be a number of seconds from 0 to 1000000");
         return -1;
     }
-    if (!p->path == !p->temp_file_id || (p->path && !*p->path) || (p->temp_file_id && !*p->temp_file_id)) {
+    if (!p->path == !p->temp_file_id || (p->path && !*p->path) ||
+        (p->temp_file_id && !*p->temp_file_id)) {
         api_invalid(c, "body", "exactly one of 'path' and 'temp_file_id' is required");
         return -1;
     }
@@ -179,7 +185,8 @@ static int add_parse(struct api_call *c, json_t *body, struct add_params *p)
         json_t *pm = json_is_object(args) ? json_object_get(args, "parse_mode") : NULL;
         const char *pms = json_string_value(pm);
         if (!json_is_object(args) ||
-            (pm && !json_is_null(pm) && (!pms || (strcmp(pms, "default") != 0 && strcmp(pms, "no_split") != 0)))) {
+            (pm && !json_is_null(pm) &&
+             (!pms || (strcmp(pms, "default") != 0 && strcmp(pms, "no_split") != 0)))) {
             api_invalid(c, "body.args", "must be an object; parse_mode is 'default' or 'no_split'");
             return -1;
         }
@@ -198,16 +205,21 @@ static int add_parse(struct api_call *c, json_t *body, struct add_params *p)
         if (api_uri(c, "body.to", p->to_raw, p->to) != 0)
             return -1;
         if (!resource_target_ok(p->to, 0)) {
-            api_invalid(c, "body.to", "'%s' is not a resource target (viking://resources/..., "
-                        "viking://user/{id}/resources/...)", p->to);
+            api_invalid(c, "body.to",
+                        "'%s' is not a resource target (viking://resources/..., "
+                        "viking://user/{id}/resources/...)",
+                        p->to);
             return -1;
         }
     }
-    if (api_uri(c, "body.parent", p->parent_raw ? p->parent_raw : "viking://resources", p->parent) != 0)
+    if (api_uri(c, "body.parent", p->parent_raw ? p->parent_raw : "viking://resources",
+                p->parent) != 0)
         return -1;
     if (!resource_target_ok(p->parent, 1)) {
-        api_invalid(c, "body.parent", "'%s' is not a resource folder (viking://resources[/...], "
-                    "viking://user/{id}/resources[/...])", p->parent);
+        api_invalid(c, "body.parent",
+                    "'%s' is not a resource folder (viking://resources[/...], "
+                    "viking://user/{id}/resources[/...])",
+                    p->parent);
         return -1;
     }
     return 0;
@@ -224,8 +236,8 @@ static int add_source(struct api_call *c, const struct add_params *p, struct imp
     int rc;
     if (p->temp_file_id) {
         char path[PATH_MAX];
-        rc = upload_store_resolve(c->req->app->boot.data_dir, p->temp_file_id,
-                                  UPLOAD_TTL_DEFAULT_S, path, sizeof path, err, sizeof err);
+        rc = upload_store_resolve(c->req->app->boot.data_dir, p->temp_file_id, UPLOAD_TTL_DEFAULT_S,
+                                  path, sizeof path, err, sizeof err);
         if (rc != INGEST_OK) {
             http_reply_error(c->reply, ingest_status_code(rc),
                              json_pack("{s:s}", "temp_file_id", p->temp_file_id),
@@ -235,7 +247,8 @@ static int add_source(struct api_call *c, const struct add_params *p, struct imp
         rc = document_import_path(path, p->source_name, max, &opts, tree, err, sizeof err);
     } else {
         if (strncmp(p->path, "http://", 7) != 0 && strncmp(p->path, "https://", 8) != 0) {
-            api_invalid(c, "body.path", "only http(s) URLs can be imported by path; upload local "
+            api_invalid(c, "body.path",
+                        "only http(s) URLs can be imported by path; upload local "
                         "files with temp_upload");
             return -1;
         }
@@ -302,7 +315,8 @@ static int add_wait_check(void *arg, struct app *app, struct http_reply *reply)
     if (rc == STORE_OK && terminal)
         rc = store_task_get(st, w->account, w->user, w->task_id, &t, err, sizeof err);
     if (rc == STORE_ENOTFOUND) {
-        http_reply_error(reply, "NOT_FOUND", json_pack("{s:s, s:s}", "type", "task", "resource", w->task_id),
+        http_reply_error(reply, "NOT_FOUND",
+                         json_pack("{s:s, s:s}", "type", "task", "resource", w->task_id),
                          "Task not found or expired: %s", w->task_id);
         return 1;
     }
@@ -325,8 +339,8 @@ static int add_wait_check(void *arg, struct app *app, struct http_reply *reply)
         http_reply_error(reply, "ABORTED", json_pack("{s:s}", "task_id", w->task_id),
                          "task %s was cancelled", w->task_id);
     } else {
-        http_reply_error(reply, "PROCESSING_ERROR", json_pack("{s:s}", "task_id", w->task_id),
-                         "%s", t.error ? t.error : "processing failed");
+        http_reply_error(reply, "PROCESSING_ERROR", json_pack("{s:s}", "task_id", w->task_id), "%s",
+                         t.error ? t.error : "processing failed");
     }
     store_task_clear(&t);
     return 1;
@@ -358,7 +372,8 @@ static void add_wait_park(struct api_call *c, const struct add_params *p,
     w->result = result;
     json_object_set_new(result, "context_count", json_integer((json_int_t)out->context_count));
     struct waiter_spec spec = {add_wait_check, add_wait_timeout, add_wait_free, w,
-                               p->has_timeout ? clock_monotonic_ns() + (int64_t)(p->timeout * 1e9) : 0};
+                               p->has_timeout ? clock_monotonic_ns() + (int64_t)(p->timeout * 1e9)
+                                              : 0};
     struct waiters *ws = c->req->app->waiters;
     if (!ws) {
         add_wait_free(w);
@@ -383,7 +398,7 @@ static void add_resource(struct http_request *req, struct generation *gen, struc
         goto done;
     char *tags = p.tags ? json_dumps(p.tags, JSON_COMPACT) : NULL;
     struct resource_add_req r = {p.to_raw ? p.to : NULL, p.parent, p.create_parent,
-                                 p.vectors_only, tags, p.tags_append};
+                                 p.vectors_only,         tags,     p.tags_append};
     struct resource_add_out out;
     int rc = p.tags && !tags ? -1 : resource_add_store(&c, &r, &tree, &out);
     free(tags);

@@ -22,7 +22,7 @@ struct grep_run {
     const struct identity *who;
     regex_t re;
     long long limit;
-    const char *exclude;   /* canonical URI or NULL */
+    const char *exclude; /* canonical URI or NULL */
     json_t *matches;
     uint64_t files_scanned;
     int oom;
@@ -102,7 +102,8 @@ static void search_grep(struct http_request *req, struct generation *gen, struct
         rc = api_uri(&c, "body.uri", raw_uri, uri);
     if (rc == 0 && raw_exclude && *raw_exclude)
         rc = api_uri(&c, "body.exclude_uri", raw_exclude, exclude);
-    struct grep_run g = {.who = &c.who, .limit = limit, .exclude = raw_exclude && *raw_exclude ? exclude : NULL};
+    struct grep_run g = {
+        .who = &c.who, .limit = limit, .exclude = raw_exclude && *raw_exclude ? exclude : NULL};
     int compiled = 0;
     if (rc == 0) {
         int rerc = regcomp(&g.re, pattern, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));
@@ -193,8 +194,8 @@ static int glob_match(const char *pat, const char *path)
 struct glob_run {
     const struct identity *who;
     const char *pattern;
-    int absolute;       /* the pattern is a whole viking:// URI */
-    size_t base_len;    /* length of the search root's URI plus its '/' */
+    int absolute;    /* the pattern is a whole viking:// URI */
+    size_t base_len; /* length of the search root's URI plus its '/' */
     long long limit;
     json_t *matches;
     int oom;

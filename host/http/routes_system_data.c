@@ -37,7 +37,8 @@ static int wait_check(void *arg, struct app *app, struct http_reply *reply)
     struct queue_view v;
     char err[512];
     int done = 0;
-    if (queue_view_collect(app, gen, NULL, &v, err, sizeof err) == SKALD_OK && queue_view_idle(&v)) {
+    if (queue_view_collect(app, gen, NULL, &v, err, sizeof err) == SKALD_OK &&
+        queue_view_idle(&v)) {
         queue_view_free(&v);
         done = 1;
         if (queue_view_collect(app, gen, w->account, &v, err, sizeof err) != SKALD_OK) {
@@ -72,7 +73,8 @@ static void system_wait(struct http_request *req, struct generation *gen, struct
     if (!body)
         return;
     double timeout = 0;
-    int has_timeout = json_object_get(body, "timeout") && !json_is_null(json_object_get(body, "timeout"));
+    int has_timeout =
+        json_object_get(body, "timeout") && !json_is_null(json_object_get(body, "timeout"));
     int rc = api_field_number(&c, body, "timeout", 0, &timeout);
     json_decref(body);
     if (rc != 0)
@@ -100,8 +102,8 @@ static void system_wait(struct http_request *req, struct generation *gen, struct
 /* ---- consistency ---- */
 
 struct expected {
-    char *key;    /* vector record id */
-    char *uri;    /* the node */
+    char *key; /* vector record id */
+    char *uri; /* the node */
     int level;
     int seen;
 };
@@ -172,14 +174,16 @@ static int consistency_record(void *arg, const struct skald_vector_hit *hit)
     if (!viking_uri_is_under(hit->uri, s->root))
         return 0;
     struct expected probe = {(char *)hit->id, NULL, 0, 0};
-    struct expected *e = s->n ? bsearch(&probe, s->items, s->n, sizeof *s->items, expected_cmp) : NULL;
+    struct expected *e =
+        s->n ? bsearch(&probe, s->items, s->n, sizeof *s->items, expected_cmp) : NULL;
     if (e) {
         e->seen = 1;
         return 0;
     }
     s->orphans++;
     if (json_array_size(s->orphan_list) < CONSISTENCY_MAX_LISTED)
-        json_array_append_new(s->orphan_list, json_pack("{s:s, s:s}", "uri", hit->uri, "key", hit->id));
+        json_array_append_new(s->orphan_list,
+                              json_pack("{s:s, s:s}", "uri", hit->uri, "key", hit->id));
     return 0;
 }
 
@@ -225,7 +229,8 @@ static void system_consistency(struct http_request *req, struct generation *gen,
     }
     src = store_walk(c.store, c.who.account, uri, 0, 0, consistency_node, &s, err, sizeof err);
     if (src != STORE_OK || s.oom) {
-        http_reply_error(reply, "INTERNAL", NULL, "walking %s: %s", uri, s.oom ? "out of memory" : err);
+        http_reply_error(reply, "INTERNAL", NULL, "walking %s: %s", uri,
+                         s.oom ? "out of memory" : err);
         goto done;
     }
     qsort(s.items, s.n, sizeof *s.items, expected_cmp);
@@ -235,9 +240,11 @@ static void system_consistency(struct http_request *req, struct generation *gen,
     const char *prefixes[1] = {uri};
     struct skald_vector_filter filter = {c.who.account, strcmp(uri, "viking://") ? prefixes : NULL,
                                          strcmp(uri, "viking://") ? 1 : 0};
-    int vrc = plugin_instance_ops(vec, vector)->list(vec->handle, &ctx, &filter, consistency_record, &s);
+    int vrc =
+        plugin_instance_ops(vec, vector)->list(vec->handle, &ctx, &filter, consistency_record, &s);
     if (vrc != SKALD_OK) {
-        http_reply_error(reply, http_error_code_for_plugin(vrc), NULL, "listing vector records: %s", err);
+        http_reply_error(reply, http_error_code_for_plugin(vrc), NULL, "listing vector records: %s",
+                         err);
         goto done;
     }
     uint64_t n_missing = 0;
@@ -247,17 +254,18 @@ static void system_consistency(struct http_request *req, struct generation *gen,
         if (n_missing++ >= CONSISTENCY_MAX_LISTED)
             continue;
         char display[VIKING_URI_MAX + 16];
-        json_array_append_new(missing, json_pack("{s:s, s:s, s:i, s:s}", "uri", s.items[i].uri,
-                                                 "path", consistency_display(&s.items[i], display, sizeof display),
-                                                 "level", s.items[i].level, "key", s.items[i].key));
+        json_array_append_new(missing,
+                              json_pack("{s:s, s:s, s:i, s:s}", "uri", s.items[i].uri, "path",
+                                        consistency_display(&s.items[i], display, sizeof display),
+                                        "level", s.items[i].level, "key", s.items[i].key));
     }
-    json_t *result = json_pack("{s:b, s:s, s:I, s:I, s:O, s:b, s:I, s:O, s:b}", "ok",
-                               n_missing == 0 && s.orphans == 0, "uri", uri, "expected_count",
-                               (json_int_t)s.n, "missing_record_count", (json_int_t)n_missing,
-                               "missing_records", missing, "missing_records_truncated",
-                               n_missing > CONSISTENCY_MAX_LISTED, "orphan_record_count",
-                               (json_int_t)s.orphans, "orphan_records", s.orphan_list,
-                               "orphan_records_truncated", s.orphans > CONSISTENCY_MAX_LISTED);
+    json_t *result =
+        json_pack("{s:b, s:s, s:I, s:I, s:O, s:b, s:I, s:O, s:b}", "ok",
+                  n_missing == 0 && s.orphans == 0, "uri", uri, "expected_count", (json_int_t)s.n,
+                  "missing_record_count", (json_int_t)n_missing, "missing_records", missing,
+                  "missing_records_truncated", n_missing > CONSISTENCY_MAX_LISTED,
+                  "orphan_record_count", (json_int_t)s.orphans, "orphan_records", s.orphan_list,
+                  "orphan_records_truncated", s.orphans > CONSISTENCY_MAX_LISTED);
     if (result)
         http_reply_ok(reply, result);
     else

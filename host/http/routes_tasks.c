@@ -100,13 +100,15 @@ static void tasks_cancel(struct http_request *req, struct generation *gen, struc
         return;
     char err[512];
     if (!tasks_cancellable(t.task_type)) {
-        http_reply_error(reply, "FAILED_PRECONDITION", json_pack("{s:s, s:s}", "task_id", id, "task_type", t.task_type),
+        http_reply_error(reply, "FAILED_PRECONDITION",
+                         json_pack("{s:s, s:s}", "task_id", id, "task_type", t.task_type),
                          "tasks of type %s cannot be cancelled", t.task_type);
     } else if (task_is_terminal(t.status)) {
-        http_reply_error(reply, "FAILED_PRECONDITION", json_pack("{s:s, s:s}", "task_id", id, "status", t.status),
+        http_reply_error(reply, "FAILED_PRECONDITION",
+                         json_pack("{s:s, s:s}", "task_id", id, "status", t.status),
                          "task %s already ended: %s", id, t.status);
-    } else if (store_task_update(c.store, id, "cancelled", "cancelled", NULL, "cancelled by the user",
-                                 err, sizeof err) != STORE_OK) {
+    } else if (store_task_update(c.store, id, "cancelled", "cancelled", NULL,
+                                 "cancelled by the user", err, sizeof err) != STORE_OK) {
         http_reply_error(reply, "INTERNAL", NULL, "cancelling task %s: %s", id, err);
     } else {
         task_cancel_run(id); /* its calls in flight end within 2 s, freeing lane and worker */
@@ -219,19 +221,21 @@ static void tasks_list(struct http_request *req, struct generation *gen, struct 
         viking_uri_canonicalize(resource, &c.who, resource_canon, sizeof resource_canon, reason,
                                 sizeof reason) == 0)
         resource = resource_canon;
-    struct tasks_page page = {calloc((size_t)limit, sizeof(struct store_task)), 0, (size_t)limit, 0};
+    struct tasks_page page = {calloc((size_t)limit, sizeof(struct store_task)), 0, (size_t)limit,
+                              0};
     char err[512];
     json_t *out = json_array();
     if (!page.items || !out) {
         http_reply_error(reply, "INTERNAL", NULL, "out of memory");
         goto done;
     }
-    int rc = store_task_list(c.store, c.who.account, c.who.user, type && *type ? type : NULL,
-                             status && *status ? status : NULL,
-                             resource && *resource ? resource : NULL, (unsigned)limit,
-                             tasks_collect, &page, err, sizeof err);
+    int rc =
+        store_task_list(c.store, c.who.account, c.who.user, type && *type ? type : NULL,
+                        status && *status ? status : NULL, resource && *resource ? resource : NULL,
+                        (unsigned)limit, tasks_collect, &page, err, sizeof err);
     if (rc != STORE_OK || page.oom) {
-        http_reply_error(reply, "INTERNAL", NULL, "listing tasks: %s", page.oom ? "out of memory" : err);
+        http_reply_error(reply, "INTERNAL", NULL, "listing tasks: %s",
+                         page.oom ? "out of memory" : err);
         goto done;
     }
     for (size_t i = 0; i < page.n; i++) {

@@ -147,8 +147,10 @@ static double queue_rate(const char *so, const char *dir, long items)
         die(so, "not a queue plugin");
     const struct skald_queue_ops *q = d->ops;
     struct skald_config_entry cfg[] = {{"file", "queue.db"}, {"synchronous", "normal"}};
-    struct skald_host host = {sizeof host, SKALD_ABI_MAJOR, SKALD_ABI_MINOR, host_log, now_ns,
-                              now_wall_ms, host_metric, host_metric, "queue", cfg, 2, dir, NULL};
+    struct skald_host host = {
+        sizeof host, SKALD_ABI_MAJOR, SKALD_ABI_MINOR, host_log, now_ns, now_wall_ms,
+        host_metric, host_metric,     "queue",         cfg,      2,      dir,
+        NULL};
     void *inst;
     char err[512];
     if (q->create(&host, &inst, err, sizeof err) != SKALD_OK)
@@ -163,7 +165,8 @@ static double queue_rate(const char *so, const char *dir, long items)
         char keys[ENQUEUE_BATCH][64];
         for (int i = 0; i < ENQUEUE_BATCH; i++) {
             snprintf(keys[i], sizeof keys[i], "e|bench|%ld", done + i);
-            batch[i] = (struct skald_queue_new_item){"embedding", keys[i], payload, sizeof payload, 0};
+            batch[i] =
+                (struct skald_queue_new_item){"embedding", keys[i], payload, sizeof payload, 0};
         }
         if (q->enqueue(inst, &ctx, batch, ENQUEUE_BATCH, NULL) != SKALD_OK)
             die("enqueue", err);
@@ -171,7 +174,8 @@ static double queue_rate(const char *so, const char *dir, long items)
     for (;;) {
         struct lease_ids l = {.n = 0};
         size_t n = 0;
-        if (q->lease(inst, &ctx, "embedding", LEASE_BATCH, 600000, "bench", collect, &l, &n) != SKALD_OK)
+        if (q->lease(inst, &ctx, "embedding", LEASE_BATCH, 600000, "bench", collect, &l, &n) !=
+            SKALD_OK)
             die("lease", err);
         if (l.n == 0)
             break;

@@ -22,7 +22,7 @@ struct ingest_opts {
     const char *parent;
     const char *prefix;
     const char *account;
-    const char *marker;   /* put into document --marker-index only */
+    const char *marker; /* put into document --marker-index only */
     const char *skip_file;
     long marker_index;
     long start, count;
@@ -35,7 +35,7 @@ struct ingest_state {
     const struct ingest_opts *o;
     atomic_long next;
     atomic_long ok, failed;
-    char *skip;           /* indices to skip: skip[i - start] != 0 */
+    char *skip; /* indices to skip: skip[i - start] != 0 */
     pthread_mutex_t print_lock;
 };
 
@@ -59,10 +59,11 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 }
 
 static const char *const words[] = {
-    "context", "database", "agent", "memory", "resource", "vector", "summary", "overview",
-    "queue", "durable", "index", "search", "session", "retrieval", "embedding", "layer",
-    "directory", "document", "section", "pipeline", "abstract", "crash", "restart", "lease",
-    "shard", "bucket", "token", "stream", "window", "cache", "policy", "signal"};
+    "context",   "database", "agent",     "memory",   "resource", "vector",   "summary",
+    "overview",  "queue",    "durable",   "index",    "search",   "session",  "retrieval",
+    "embedding", "layer",    "directory", "document", "section",  "pipeline", "abstract",
+    "crash",     "restart",  "lease",     "shard",    "bucket",   "token",    "stream",
+    "window",    "cache",    "policy",    "signal"};
 
 /* The document of index i: about size bytes of Markdown. */
 static char *make_doc(const struct ingest_opts *o, long i, size_t *len)
@@ -152,15 +153,18 @@ static int ingest_one(struct ingest_state *st, CURL *c, struct curl_slist *json_
         long status = post(c, url, plain_headers, mime, NULL, b);
         curl_easy_setopt(c, CURLOPT_MIMEPOST, NULL);
         if (status == 200 && find_id(b->data, id, sizeof id) == 0 &&
-            asprintf(&body, "{\"temp_file_id\":\"%s\",\"parent\":\"%s\",\"source_name\":\"%s\","
-                            "\"create_parent\":true}", id, o->parent, name) > 0) {
+            asprintf(&body,
+                     "{\"temp_file_id\":\"%s\",\"parent\":\"%s\",\"source_name\":\"%s\","
+                     "\"create_parent\":true}",
+                     id, o->parent, name) > 0) {
             snprintf(url, sizeof url, "%s/api/v1/resources", o->base);
             status = post(c, url, json_headers, NULL, body, b);
             rc = status == 200 ? 0 : -1;
         }
         if (rc != 0) {
             pthread_mutex_lock(&st->print_lock);
-            fprintf(stderr, "skald-ingest: %s: HTTP %ld %s\n", name, status, b->data ? b->data : "");
+            fprintf(stderr, "skald-ingest: %s: HTTP %ld %s\n", name, status,
+                    b->data ? b->data : "");
             pthread_mutex_unlock(&st->print_lock);
         }
     }
@@ -258,16 +262,25 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
-    struct ingest_opts o = {.parent = "viking://resources/ingest", .prefix = "doc", .count = 100,
-                            .clients = 8, .size = 2048, .marker_index = -1};
-    static const struct option longs[] = {
-        {"base", required_argument, 0, 'b'},     {"parent", required_argument, 0, 'p'},
-        {"prefix", required_argument, 0, 'x'},   {"account", required_argument, 0, 'a'},
-        {"start", required_argument, 0, 's'},    {"count", required_argument, 0, 'n'},
-        {"clients", required_argument, 0, 'c'},  {"size", required_argument, 0, 'z'},
-        {"marker", required_argument, 0, 'm'},   {"marker-index", required_argument, 0, 'i'},
-        {"skip-file", required_argument, 0, 'k'}, {"allow-failures", no_argument, 0, 'f'},
-        {0, 0, 0, 0}};
+    struct ingest_opts o = {.parent = "viking://resources/ingest",
+                            .prefix = "doc",
+                            .count = 100,
+                            .clients = 8,
+                            .size = 2048,
+                            .marker_index = -1};
+    static const struct option longs[] = {{"base", required_argument, 0, 'b'},
+                                          {"parent", required_argument, 0, 'p'},
+                                          {"prefix", required_argument, 0, 'x'},
+                                          {"account", required_argument, 0, 'a'},
+                                          {"start", required_argument, 0, 's'},
+                                          {"count", required_argument, 0, 'n'},
+                                          {"clients", required_argument, 0, 'c'},
+                                          {"size", required_argument, 0, 'z'},
+                                          {"marker", required_argument, 0, 'm'},
+                                          {"marker-index", required_argument, 0, 'i'},
+                                          {"skip-file", required_argument, 0, 'k'},
+                                          {"allow-failures", no_argument, 0, 'f'},
+                                          {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (ch) {
