@@ -214,8 +214,9 @@ static void runner_run(struct runner *r, struct session_run *run)
     int64_t delay = 0;
     char err[1024] = "";
     enum phase2_result res = session_phase2_run(&env, &delay, err, sizeof err);
-    task_cancel_unwatch(token);
+    /* Released before the watch goes, so a cancel that returns finds the lane free. */
     int current = session_lanes_finish(e->lanes, run);
+    task_cancel_unwatch(token);
     if (current && run->item && res != PHASE2_SHUTDOWN) {
         int ack = res != PHASE2_RETRY;
         engine_settle(gen, run->item, ack, delay, err);
