@@ -76,4 +76,5 @@ assert_eq c1-1 "$(stored_ids c1 | sort | head -1)" "the cancelled commit's archi
 assert_eq cancelled "$(task_status "$T")" "the cancelled commit stays cancelled"
 ok "session_commit cancelled in $MS ms: lane and model slot free, archive cancelled, next commit completes"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "clean exit (sanitizer reports fail it)"
 finish

@@ -74,4 +74,5 @@ assert_eq "$ACCEPTED" "$(jq_body .result.commit_count)" "commit_count"
 assert_eq 240 "$(jq_body .result.total_message_count)" "total_message_count"
 ok "each of the 240 messages stored exactly once across live messages and $ACCEPTED archives"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "clean exit (sanitizer reports fail it)"
 finish

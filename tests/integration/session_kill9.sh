@@ -77,6 +77,7 @@ ok "kill -9 during phase 1 under load: $BEFORE acknowledged messages, none lost,
 
 # Phase 2 at the model: slow answers, kill -9 while a lane is in a model call.
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "clean exit (sanitizer reports fail it)"
 set_key vlm delay_ms 400
 start_daemon
 wait_ready
@@ -108,4 +109,5 @@ http GET /ready > /dev/null
 assert_eq ok "$(jq_body .checks.session_recovery)" "recovery over"
 ok "kill -9 during phase 2: recovered commits complete, every archive .done, no memory written twice"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "clean exit (sanitizer reports fail it)"
 finish

@@ -83,4 +83,5 @@ http GET '/api/v1/fs/stat?uri=viking://user/default/sessions/hang/history/archiv
 assert_eq 404 "$(status)" ".failed.json gone after the replay"
 ok "the next commit replayed the failed archive: both tasks completed"
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "clean exit (sanitizer reports fail it)"
 finish
