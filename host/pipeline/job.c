@@ -6,6 +6,8 @@
 
 #include <jansson.h>
 
+#include "core/clock.h"
+
 int job_make(struct job *j, enum job_kind kind, const char *account, const char *uri,
              const char *task_id)
 {
@@ -79,6 +81,7 @@ int job_enqueue(struct plugin_instance *queue, const struct skald_call_ctx *ctx,
         items[i].dedupe_key = keys[i];
         items[i].payload = texts[i];
         items[i].payload_len = len;
+        items[i].not_before_ms = jobs[i].delay_ms > 0 ? clock_wall_ms() + jobs[i].delay_ms : 0;
     }
     if (rc == SKALD_OK)
         rc = plugin_instance_ops(queue, queue)->enqueue(queue->handle, ctx, items, n, NULL);

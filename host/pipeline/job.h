@@ -7,6 +7,7 @@
 #define SKALD_PIPELINE_JOB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <skald/plugin.h>
 
@@ -27,6 +28,7 @@ struct job {
     char account[AUTH_ID_MAX + 1];
     char uri[VIKING_URI_MAX + 1];
     char task_id[40]; /* the task to report to; "" for none */
+    int64_t delay_ms; /* not leased before now + delay_ms; not part of the payload */
 };
 
 /* Fills a job; returns -1 when account or uri is too long. */

@@ -14,6 +14,8 @@
 
 /* Children summarised into one overview; a bigger directory is summarised from its first ones. */
 #define SEMANTIC_MAX_CHILDREN 32
+/* How long a big parent's refresh waits for more of its children to finish. */
+#define SEMANTIC_PARENT_DELAY_MS 1000
 
 struct semantic_child {
     char *uri;
@@ -148,9 +150,38 @@ static int semantic_count_pending_dir(void *arg, const struct store_node *node)
     return 0;
 }
 
-/* After a directory is done: its vectors, those of its files that changed, and its parent's turn
- * once none of the parent's subdirectories is still waiting. Two siblings finishing together may
- * both enqueue the parent; the queue merges them. */
+/* When the parent's refresh should run: a small parent at once, unless a sibling directory is
+ * still waiting (it queues the refresh when it finishes; *delay_ms = -1: none now); a big one a
+ * little later, whatever its children do, so no child lists thousands of siblings. */
+static int semantic_parent_delay(const struct pipeline_env *env, const char *account,
+                                 const char *parent, int64_t *delay_ms, char *err, size_t err_cap)
+{
+    struct store_node p = {0};
+    int rc = store_get(env->store, account, parent, 0, &p, err, err_cap);
+    uint64_t children = p.child_count;
+    store_node_clear(&p);
+    if (rc == STORE_ENOTFOUND) {
+        *delay_ms = -1;
+        return SKALD_OK;
+    }
+    if (rc != STORE_OK)
+        return SKALD_EIO;
+    if (children > SEMANTIC_MAX_CHILDREN) {
+        *delay_ms = SEMANTIC_PARENT_DELAY_MS;
+        return SKALD_OK;
+    }
+    struct pending_dirs pd = {0};
+    rc = store_list(env->store, account, parent, semantic_count_pending_dir, &pd, err, err_cap);
+    if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+        return SKALD_EIO;
+    *delay_ms = pd.pending || rc == STORE_ENOTFOUND ? -1 : 0;
+    return SKALD_OK;
+}
+
+/* After a directory is done: its vectors, those of its files that changed, and its parent's
+ * refresh (see semantic_parent_delay). Siblings finishing meanwhile merge into one queued refresh
+ * (the queue's dedupe), so a folder of thousands of documents is summarised about once a second,
+ * never once per child, and the last refresh comes after the last child. */
 static int semantic_after_directory(const struct pipeline_env *env, const struct job *j,
                                     const struct semantic_children *c, char *err, size_t err_cap)
 {
@@ -168,15 +199,14 @@ static int semantic_after_directory(const struct pipeline_env *env, const struct
             n++;
     char parent[VIKING_URI_MAX + 1];
     int rc = SKALD_OK;
-    if (viking_uri_parent(j->uri, parent, sizeof parent) == 0 && !semantic_is_scope_root(parent)) {
-        struct pending_dirs p = {0};
-        int src = store_list(env->store, j->account, parent, semantic_count_pending_dir, &p, err,
-                             err_cap);
-        if (src != STORE_OK && src != STORE_ENOTFOUND)
-            rc = SKALD_EIO;
-        else if (src == STORE_OK && !p.pending &&
-                 job_make(&next[n], JOB_SEMANTIC, j->account, parent, j->task_id) == 0)
+    if (viking_uri_parent(j->uri, parent, sizeof parent) == 0 && !semantic_is_scope_root(parent) &&
+        job_make(&next[n], JOB_SEMANTIC, j->account, parent, j->task_id) == 0) {
+        int64_t delay = 0;
+        rc = semantic_parent_delay(env, j->account, parent, &delay, err, err_cap);
+        if (rc == SKALD_OK && delay >= 0) {
+            next[n].delay_ms = delay;
             n++;
+        }
     }
     if (rc == SKALD_OK)
         rc = pipeline_submit(env->app, env->gen, env->store, next, n,
