@@ -68,5 +68,11 @@ int retrieval_find(const struct retrieval_env *env, const struct retrieval_spec 
     else
         rc = retrieval_quick(env, spec, ctypes, qvec, dims, out, err, err_cap);
     free(qvec);
+    /* The answer shows every field. */
+    for (size_t i = 0; rc == SKALD_OK && i < out->n; i++)
+        if (retrieval_record_complete(&out->items[i].rec) != 0) {
+            snprintf(err, err_cap, "out of memory");
+            rc = SKALD_ENOMEM;
+        }
     return rc;
 }

@@ -27,6 +27,7 @@ struct retrieval_filter;
  * (naming the path of the bad node, e.g. "conds[1].field: unknown field 'x'"). */
 int retrieval_filter_compile(const json_t *dsl, int64_t now_ms, struct retrieval_filter **out,
                              char *err, size_t err_cap);
+/* Whether r passes f; r must be complete (retrieval_record_complete). */
 int retrieval_filter_match(const struct retrieval_filter *f, const struct retrieval_record *r);
 void retrieval_filter_free(struct retrieval_filter *f);
 

@@ -6,7 +6,7 @@
 
 /* Candidates a scan should accept: 1 keep, 0 skip, -1 stop the scan here (the hits come best
  * first, so once one is below the threshold all the rest are too). */
-typedef int (*retrieval_accept_fn)(void *arg, const struct retrieval_record *r, float score);
+typedef int (*retrieval_accept_fn)(void *arg, struct retrieval_record *r, float score);
 
 struct retrieval_scan_req {
     const float *query;
@@ -37,8 +37,8 @@ int retrieval_think(const struct retrieval_env *env, const struct retrieval_spec
                     struct retrieval_hits *out, struct retrieval_trace *trace, char *err,
                     size_t err_cap);
 
-/* Rescores hits[0..n) with the rerank plugin by their abstracts: each score becomes the blend
- * of the normalised rerank score and its vector score (retrieval_score.h). On any failure the
+/* Rescores hits[0..n) (completing them) with the rerank plugin by their abstracts: each score
+ * becomes the blend of the normalised rerank score and its vector score (retrieval_score.h). On any failure the
  * scores stay as they are, the failure is logged and counted, why is filled and -1 returned. */
 int retrieval_rerank(const struct retrieval_env *env, const char *query,
                      struct retrieval_hit *hits, size_t n, char *why, size_t why_cap);

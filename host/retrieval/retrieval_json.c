@@ -9,9 +9,10 @@ json_t *retrieval_json_hit(const struct retrieval_hit *h)
 {
     char uri[VIKING_URI_MAX + 32];
     retrieval_record_display_uri(&h->rec, uri, sizeof uri);
-    return json_pack("{s:s, s:s, s:i, s:f, s:s, s:O}", "context_type", h->rec.context_type, "uri",
+    json_t *tags = h->rec.tags ? json_incref(h->rec.tags) : json_array();
+    return json_pack("{s:s, s:s, s:i, s:f, s:s, s:o}", "context_type", h->rec.context_type, "uri",
                      uri, "level", h->rec.level, "score", retrieval_score_wire(h->score),
-                     "abstract", h->rec.abstract, "tags", h->rec.tags);
+                     "abstract", h->rec.abstract, "tags", tags);
 }
 
 json_t *retrieval_json_result(const struct retrieval_hits *hits)

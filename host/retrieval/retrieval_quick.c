@@ -8,7 +8,7 @@ struct quick_arg {
     unsigned ctypes;
 };
 
-static int quick_accept(void *arg, const struct retrieval_record *r, float score)
+static int quick_accept(void *arg, struct retrieval_record *r, float score)
 {
     const struct quick_arg *q = arg;
     if (!retrieval_spec_score_ok(q->spec, score))

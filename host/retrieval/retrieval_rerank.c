@@ -75,8 +75,10 @@ int retrieval_rerank(const struct retrieval_env *env, const char *query,
     snprintf(err, sizeof err, "out of memory");
     if (docs && scores) {
         /* A record without an abstract is known to the reranker by its name. */
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            retrieval_record_complete(&hits[i].rec);
             docs[i] = hits[i].rec.abstract[0] ? hits[i].rec.abstract : viking_uri_name(hits[i].rec.uri);
+        }
         struct skald_call_ctx ctx;
         retrieval_sub_ctx(env->ctx, RERANK_TIME_SHARE, &ctx, err, sizeof err);
         rc = plugin_instance_ops(inst, rerank)->score(inst->handle, &ctx, query, docs, n, scores);

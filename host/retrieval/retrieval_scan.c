@@ -24,7 +24,7 @@ static int scan_visit(void *arg, const struct skald_vector_hit *hit)
     struct scan_visit *v = arg;
     v->visited++;
     struct retrieval_record rec;
-    if (retrieval_record_parse(hit->uri, hit->metadata, &rec) != 0) {
+    if (retrieval_record_light(hit->uri, hit->id, hit->metadata, &rec) != 0) {
         v->oom = 1;
         return 1;
     }

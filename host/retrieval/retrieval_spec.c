@@ -288,11 +288,13 @@ int retrieval_spec_in_scope(const struct retrieval_spec *s, const struct identit
     return 0;
 }
 
-int retrieval_spec_accepts(const struct retrieval_spec *s, const struct retrieval_record *r)
+int retrieval_spec_accepts(const struct retrieval_spec *s, struct retrieval_record *r)
 {
     if (!(retrieval_ctype_bit(r->context_type) & s->ctypes))
         return 0;
     if (!((1u << r->level) & s->levels))
+        return 0;
+    if ((s->n_tags || s->has_since || s->has_until || s->filter) && retrieval_record_complete(r) != 0)
         return 0;
     if (s->n_tags && !retrieval_record_has_tags(r, s->tags, s->n_tags))
         return 0;

@@ -72,8 +72,9 @@ void retrieval_targets_free(char **targets, size_t n);
 /* Whether a record lies inside the targets (none = anywhere) and who may see it. */
 int retrieval_spec_in_scope(const struct retrieval_spec *s, const struct identity *who,
                             const struct retrieval_record *r);
-/* Whether a record passes every filter of s: context type, level, tags, times and the DSL. */
-int retrieval_spec_accepts(const struct retrieval_spec *s, const struct retrieval_record *r);
+/* Whether a record passes every filter of s: context type, level, tags, times and the DSL
+ * (completing the record when one of the last three needs its metadata). */
+int retrieval_spec_accepts(const struct retrieval_spec *s, struct retrieval_record *r);
 /* Whether a final score clears the threshold. */
 int retrieval_spec_score_ok(const struct retrieval_spec *s, double score);
 

@@ -53,7 +53,7 @@ struct think {
     size_t n_top;
 };
 
-static int think_in_scope(void *arg, const struct retrieval_record *r, float score)
+static int think_in_scope(void *arg, struct retrieval_record *r, float score)
 {
     (void)score;
     const struct think *t = arg;
@@ -61,7 +61,7 @@ static int think_in_scope(void *arg, const struct retrieval_record *r, float sco
            (retrieval_ctype_bit(r->context_type) & t->spec->ctypes & t->ctypes);
 }
 
-static int think_accepts(const struct think *t, const struct retrieval_record *r)
+static int think_accepts(const struct think *t, struct retrieval_record *r)
 {
     return retrieval_spec_accepts(t->spec, r) && (retrieval_ctype_bit(r->context_type) & t->ctypes);
 }
@@ -164,7 +164,7 @@ static int think_expand(struct think *t, const struct think_dir *d)
     float parent = d->score;
     int is_root = d->is_root;
     for (size_t i = 0; i < t->pool.n; i++) {
-        const struct retrieval_hit *c = &t->pool.items[i];
+        struct retrieval_hit *c = &t->pool.items[i];
         float inherit = is_root ? c->vector_score : parent;
         int kind = strcmp(c->rec.uri, dir) == 0 ? 1 : think_child_of(dir, c->rec.uri, child, sizeof child);
         if (kind < 0)
@@ -227,7 +227,7 @@ static int think_walk(struct think *t)
     return 0;
 }
 
-static int think_topup_accept(void *arg, const struct retrieval_record *r, float score)
+static int think_topup_accept(void *arg, struct retrieval_record *r, float score)
 {
     (void)score;
     const struct think *t = arg;
