@@ -43,7 +43,15 @@ has viking://resources/kb/garden.md "merged answer holds the planned query's hit
 has viking://resources/kb/kettle.md "merged answer holds the plain query's hit"
 search '{"query":"descaling a kettle","session_id":"s1","context_type":"memory","include_provenance":true}'
 assert_eq 1 "$(py "len(r['provenance'])")" "a planned resource query is skipped when only memories are asked for"
-ok "with a session: query_plan, planned queries run and merged, types respected"
+# A session made through the sessions API, with live messages and no archive yet.
+req POST /api/v1/sessions/s2/messages '{"role":"user","content":"Which compost do roses like?"}'
+expect 200 "" "a message into session s2"
+search '{"query":"descaling a kettle","session_id":"s2"}'
+assert_eq "roses compost garden" "$(py "r['query_plan']['queries'][0]['query']")" "planned from live messages"
+has viking://resources/kb/garden.md "s2: the planned query's hit"
+req POST /api/v1/search/search '{"query":"kettle","session_id":"s3"}'
+expect 404 NOT_FOUND "a session never created"
+ok "with a session: query_plan, planned queries run and merged, types respected, live messages of a sessions-API session"
 
 before=$(plugin_metric vlm planner_fallbacks_total)
 set_key vlm delay_ms 60000
