@@ -41,6 +41,15 @@ assert_eq archive_overview:started "$(pyq "$LANE[\"last_progress\"]")" "busy lan
 assert_eq "$T" "$(pyq "$LANE[\"task_id\"]")" "busy lane task"
 pyq "$LANE[\"age_ms\"] >= 0 and $LANE[\"owner\"][\"alive\"]" | grep -q true || fail "age and live owner: $(cat "$WORK/body")"
 [[ "$(pyq 'b["result"]["status"]')" == *"/stall1"* ]] || fail "status table without the lane"
+# The session's next commit is not held by its stuck phase 2: accepted at once, queued on the lane.
+add_msg stall1 "I prefer tea in the afternoon"
+TN=$(commit stall1)
+for _ in $(seq 1 100); do
+  http GET /api/v1/observer/lock > /dev/null
+  [ "$(pyq "$LANE[\"queue_depth\"]")" -ge 1 ] && break
+  sleep 0.05
+done
+assert_eq 1 "$(pyq "$LANE[\"queue_depth\"]")" "the next archive waits on the lane"
 # Meanwhile another session commits and completes.
 add_msg busy2 "I prefer written updates"
 T2=$(commit busy2)
@@ -58,6 +67,7 @@ done
   fail "the stalled job was not retried: $(cat "$WORK/body")"
 assert_eq running "$(jq_body .result.status)" "the stalled commit is retried, not failed"
 assert_eq 0 "$(lanes_counter force_released)" "the call honoured its cancel: no force release"
+assert_eq completed "$(wait_task "$TN" 20)" "the next archive ran once the lane was released"
 ok "a model call silent past the abort threshold: cancelled through its context, retried, lane released"
 
 http POST "/api/v1/tasks/$T/cancel" '{}' > /dev/null

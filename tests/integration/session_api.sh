@@ -132,7 +132,11 @@ assert_eq 1 "$(json_len .result.messages)" "context: live messages"
 assert_eq 1 "$(jq_body .result.stats.totalArchives)" "context stats"
 http GET '/api/v1/sessions/m1/context?token_budget=-1' > /dev/null
 assert_error 400 INVALID_ARGUMENT "negative token budget"
-ok "memories stored as files, diff, archive (and 404), live tail, context"
+wait_queues
+http POST /api/v1/search/find '{"query":"tea over coffee","limit":5}' > /dev/null
+assert_eq 200 "$(status)" "find"
+assert_eq viking://user/default/memories/preferences/tea_over_coffee.md "$(jq_body .result.memories[0].uri)" "the extracted memory is found"
+ok "memories stored as files and found, diff, archive (and 404), live tail, context"
 
 # Malformed extraction JSON: the valid memory is written, the rest reported as warnings.
 add_msg bad1 "I like dark chocolate"
