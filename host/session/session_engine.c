@@ -144,6 +144,10 @@ static void recovery_ended(struct session_engine *e, const struct session_job *j
 
 const char *session_engine_recovery_state(struct app *app, uint64_t *pending)
 {
+    *pending = 0;
+    /* Shutdown frees the engine; shutting_down is raised long before. */
+    if (atomic_load(&app->shutting_down))
+        return "stopping";
     struct session_engine *e = atomic_load(&app->sessions);
     *pending = e ? atomic_load(&e->recovery_pending) : 0;
     return e && atomic_load(&e->recovery_scanned) && *pending == 0 ? "ok" : "pending";
@@ -445,6 +449,15 @@ static void *dispatcher_main(void *arg)
 
 /* ---- Watchdog ---- */
 
+/* Sleeps ms, waking early only to stop: commits wake the dispatcher, not the watchdog. */
+static void watchdog_sleep(struct session_engine *e, unsigned ms)
+{
+    int64_t until = clock_monotonic_ns() + (int64_t)ms * 1000000;
+    while (!atomic_load(&e->stopping) && clock_monotonic_ns() < until)
+        clock_sleep_ns(until - clock_monotonic_ns() < 50000000LL ? until - clock_monotonic_ns()
+                                                                  : 50000000LL);
+}
+
 static void *watchdog_main(void *arg)
 {
     struct session_engine *e = arg;
@@ -474,7 +487,7 @@ static void *watchdog_main(void *arg)
             if (engine_spawn_runner(e) != 0)
                 log_error("sessions: cannot start a runner to replace one stuck in a call");
         }
-        engine_nap(e, engine_seq(e), interval);
+        watchdog_sleep(e, interval);
     }
     free(tick);
     return NULL;

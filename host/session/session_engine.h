@@ -43,7 +43,7 @@ void session_engine_recovery_add(struct session_engine *e, const char *account,
 void session_engine_recovery_scanned(struct session_engine *e);
 /* For /ready, on the HTTP thread (atomics only): "pending" while the scan runs or a recovered
  * phase 2 has not ended, else "ok"; *pending gets how many have not ended. "pending" too before
- * the engine exists. */
+ * the engine exists, "stopping" once shutdown began. */
 const char *session_engine_recovery_state(struct app *app, uint64_t *pending);
 
 /* Debug: makes the session's lane look held by an owner thread that has exited. */

@@ -410,9 +410,14 @@ static int p2_check_archive(struct p2 *p, const struct store_task *t, int have_t
         session_lane_write_end(p->env->lanes, p->env->run->lane);
         if (session_archive_state(p->env->store, p->j->account, p->j->archive_uri, &as, err,
                                   sizeof err) == STORE_OK && !as.has_intent) {
+            struct store_node s = {0};
+            int gone = store_get(p->env->store, p->j->account, p->ref.uri, 0, &s, err,
+                                 sizeof err) == STORE_ENOTFOUND;
+            store_node_clear(&s);
             if (have_task && !task_is_terminal(t->status))
-                p2_task(p, "failed", "phase1_recovery", NULL,
-                        "the commit's first phase never completed: nothing was archived");
+                p2_task(p, "failed", gone ? "session_deleted" : "phase1_recovery", NULL,
+                        gone ? "the session was deleted before its commit was processed"
+                             : "the commit's first phase never completed: nothing was archived");
             *res = PHASE2_DROPPED;
             return 0;
         }
