@@ -176,7 +176,12 @@ static void pipeline_outcome(struct pipeline *p, const struct pipeline_env *env,
     }
     if (rc == SKALD_ECANCELLED && atomic_load(&p->cancel))
         return; /* shutdown: the lease goes back to pending with this process's others */
-    int final = !lj->valid || rc == SKALD_EINVAL || lj->attempts >= PIPELINE_MAX_ATTEMPTS;
+    /* A backend that is down, overloaded or slow (its breaker open, a deadline passed) says
+     * nothing about the document: such jobs wait for it however long the outage lasts, at most a
+     * minute apart. Only failures of the job itself count toward parking it as dead. */
+    int backend_down = rc == SKALD_EUNAVAILABLE || rc == SKALD_ETIMEDOUT || rc == SKALD_ECANCELLED;
+    int final = !lj->valid || rc == SKALD_EINVAL ||
+                (!backend_down && lj->attempts >= PIPELINE_MAX_ATTEMPTS);
     if (!final) {
         int64_t delay = pipeline_retry_delay_ms(lj->attempts);
         log_warn("pipeline: %s %s (attempt %u): %s; retry in %lld ms",

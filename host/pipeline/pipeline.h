@@ -16,7 +16,8 @@
 #include "pipeline/job.h"
 #include "store/store.h"
 
-/* Retries before a job is parked as dead. */
+/* Attempts before a job that keeps failing is parked as dead. Failures of an unavailable or slow
+ * backend do not count: those jobs are retried, a minute apart at most, until it is back. */
 #define PIPELINE_MAX_ATTEMPTS 5
 
 struct pipeline;
