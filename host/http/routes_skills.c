@@ -786,6 +786,8 @@ static void skills_find(struct http_request *req, struct generation *gen, struct
     int ok = api_field_string(&c, body, "target_uri", 0, &target) == 0 &&
              (!target || !*target || skills_root(&c, "body.target_uri", target, root, sizeof root) == 0);
     skills_user_root(&c, user_root, sizeof user_root);
+    /* target points into the body, which loses the field next. */
+    int one = ok && target && *target;
     if (ok) {
         json_object_del(body, "target_uri");
         if (retrieval_spec_parse(body, &c.who, clock_wall_ms(), &spec, &e) != 0) {
@@ -798,7 +800,6 @@ static void skills_find(struct http_request *req, struct generation *gen, struct
         return;
     /* The skill roots replace the find's default targets. */
     retrieval_targets_free(spec.targets, spec.n_targets);
-    int one = target && *target;
     spec.targets = calloc(2, sizeof *spec.targets);
     spec.n_targets = spec.targets ? (one ? 1 : 2) : 0;
     if (spec.targets) {

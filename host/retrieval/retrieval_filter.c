@@ -122,9 +122,10 @@ static int rf_compile_kids(struct rf_compile *c, const json_t *j, const char *pa
     for (size_t i = 0; i < n; i++) {
         char sub[256];
         snprintf(sub, sizeof sub, "%s%sconds[%zu]", path, *path ? "." : "", i);
+        /* Counted first: a child that fails half-built is freed with its parent. */
+        f->n_kids = i + 1;
         if (rf_compile_node(c, json_array_get(conds, i), sub, depth + 1, &f->kids[i]) != 0)
             return -1;
-        f->n_kids = i + 1;
     }
     return 0;
 }

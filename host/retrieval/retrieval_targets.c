@@ -120,14 +120,15 @@ int retrieval_targets_resolve(const json_t *target_uri, const struct identity *w
         retrieval_targets_free(l.items, l.n);
         return rc;
     }
-    /* A root inside another root adds nothing. */
+    /* A root inside another root adds nothing. The roots are distinct, so "under another" is
+     * strict and nothing is dropped twice; they are all compared before any is freed. */
+    int inside[RETRIEVAL_MAX_TARGETS + 2] = {0};
+    for (size_t i = 0; i < l.n; i++)
+        for (size_t j = 0; j < l.n && !inside[i]; j++)
+            inside[i] = j != i && viking_uri_is_under(l.items[i], l.items[j]);
     size_t kept = 0;
     for (size_t i = 0; i < l.n; i++) {
-        int inside = 0;
-        for (size_t j = 0; j < l.n && !inside; j++)
-            inside = j != i && viking_uri_is_under(l.items[i], l.items[j]) &&
-                     strcmp(l.items[i], l.items[j]) != 0;
-        if (inside)
+        if (inside[i])
             free(l.items[i]);
         else
             l.items[kept++] = l.items[i];

@@ -44,6 +44,7 @@ for mode in thinking quick; do
   reload
 done
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "clean exit (dev mode)"
 
 # api_key mode: two users and an admin of acme, a user of another account, a root key.
 write_config "[auth]
@@ -106,4 +107,5 @@ for mode in thinking quick; do
   reload
 done
 stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "clean exit (api_key mode)"
 finish
