@@ -244,7 +244,22 @@ static int add_source(struct api_call *c, const struct add_params *p, struct imp
                              "Invalid temp_file_id: %s", err);
             return -1;
         }
-        rc = document_import_path(path, p->source_name, max, &opts, tree, err, sizeof err);
+        /* Without a source_name the resource is named after the uploaded file, as upstream;
+         * an upload without a kept name (made before names were kept) keeps the id's name. */
+        const char *source_name = p->source_name;
+        char original[UPLOAD_NAME_MAX];
+        if (!source_name || !source_name[0]) {
+            rc = upload_store_original_name(c->req->app->boot.data_dir, p->temp_file_id,
+                                            original, sizeof original, err, sizeof err);
+            if (rc == INGEST_OK) {
+                source_name = original;
+            } else if (rc != INGEST_ENOTFOUND) {
+                http_reply_error(c->reply, ingest_status_code(rc), NULL,
+                                 "upload name unreadable: %s", err);
+                return -1;
+            }
+        }
+        rc = document_import_path(path, source_name, max, &opts, tree, err, sizeof err);
     } else {
         if (strncmp(p->path, "http://", 7) != 0 && strncmp(p->path, "https://", 8) != 0) {
             api_invalid(c, "body.path",

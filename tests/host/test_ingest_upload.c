@@ -1,4 +1,5 @@
-/* The temp upload folder: ids, complete files only, resolution, rejected ids, TTL sweep. */
+/* The temp upload folder: ids, complete files only, resolution, rejected ids, original names,
+ * TTL sweep. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,7 +93,45 @@ static void save_then_resolve(void **state)
 
     char sub[128];
     snprintf(sub, sizeof sub, "%s/uploads", dir);
-    assert_int_equal(count_files(sub), 3); /* no .part file left over */
+    assert_int_equal(count_files(sub), 6); /* 3 uploads + 3 names, no .part file left over */
+}
+
+static void original_name_kept(void **state)
+{
+    (void)state;
+    char id[UPLOAD_ID_MAX], name[UPLOAD_NAME_MAX], side[4096];
+    assert_int_equal(upload_store_save(dir, "C:\\docs\\My Notes.MD", "x", 1, 0, id, sizeof id,
+                                       err, sizeof err),
+                     INGEST_OK);
+    snprintf(side, sizeof side, "%s/uploads/.%s.name", dir, id);
+    read_back(side, "My Notes.MD"); /* the last path component only */
+    assert_int_equal(upload_store_original_name(dir, id, name, sizeof name, err, sizeof err),
+                     INGEST_OK);
+    assert_string_equal(name, "My Notes.MD");
+    char small[4];
+    assert_int_equal(upload_store_original_name(dir, id, small, sizeof small, err, sizeof err),
+                     INGEST_EINVAL);
+
+    /* No name given, or an upload from before names were kept: no sidecar, ENOTFOUND. */
+    assert_int_equal(upload_store_save(dir, NULL, "x", 1, 0, id, sizeof id, err, sizeof err),
+                     INGEST_OK);
+    assert_int_equal(upload_store_original_name(dir, id, name, sizeof name, err, sizeof err),
+                     INGEST_ENOTFOUND);
+    assert_int_equal(upload_store_original_name(dir, "upload_0123456789abcdef0123456789abcdef.md",
+                                                name, sizeof name, err, sizeof err),
+                     INGEST_ENOTFOUND);
+    assert_int_equal(upload_store_original_name(dir, "../etc/passwd", name, sizeof name, err,
+                                                sizeof err),
+                     INGEST_EDENIED);
+
+    /* An aborted upload leaves no name behind either. */
+    struct upload_writer w;
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/uploads", dir);
+    size_t before = count_files(sub);
+    assert_int_equal(upload_writer_begin(&w, dir, "gone.md", 0, err, sizeof err), INGEST_OK);
+    upload_writer_abort(&w);
+    assert_int_equal(count_files(sub), before);
 }
 
 static void rejected_and_unknown_ids(void **state)
@@ -183,24 +222,46 @@ static void sweep_removes_only_expired(void **state)
                                           err, sizeof err),
                      INGEST_ENOTFOUND);
 
-    /* A crash leftover and a foreign file: the stale .part goes, the foreign file stays. */
-    char part[4096], other[4096];
+    /* Crash leftovers and a foreign file: the stale .part files (also of an id without an
+     * extension) and an orphaned name go, a fresh orphaned name and the foreign file stay. */
+    char part[4096], bare_part[4096], orphan[4096], fresh_orphan[4096], other[4096];
     snprintf(part, sizeof part, "%s/uploads/.upload_0123456789abcdef0123456789abcdef.md.part", dir);
+    snprintf(bare_part, sizeof bare_part,
+             "%s/uploads/.upload_0123456789abcdef0123456789abcdef.part", dir);
+    snprintf(orphan, sizeof orphan,
+             "%s/uploads/.upload_00000000000000000000000000000000.md.name", dir);
+    snprintf(fresh_orphan, sizeof fresh_orphan,
+             "%s/uploads/.upload_11111111111111111111111111111111.name", dir);
     snprintf(other, sizeof other, "%s/uploads/keep.txt", dir);
-    FILE *f = fopen(part, "w");
-    assert_non_null(f);
-    fclose(f);
-    f = fopen(other, "w");
-    assert_non_null(f);
-    fclose(f);
-    age(part, 13 * 3600);
-    age(other, 13 * 3600);
+    const char *made[] = {part, bare_part, orphan, fresh_orphan, other};
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+        FILE *f = fopen(made[i], "w");
+        assert_non_null(f);
+        fclose(f);
+        if (made[i] != fresh_orphan)
+            age(made[i], 13 * 3600);
+    }
+    char old_name[4096], new_name[4096];
+    snprintf(old_name, sizeof old_name, "%s/uploads/.%s.name", dir, old_id);
+    snprintf(new_name, sizeof new_name, "%s/uploads/.%s.name", dir, new_id);
+    age(new_name, 13 * 3600); /* a name goes with its upload, not on its own age */
 
     assert_int_equal(upload_store_sweep(dir, UPLOAD_TTL_DEFAULT_S, &removed, err, sizeof err),
                      INGEST_OK);
-    assert_int_equal(removed, 2);
+    assert_int_equal(removed, 5); /* old upload + its name, 2 .part files, the stale orphan */
     assert_int_equal(access(part, F_OK), -1);
+    assert_int_equal(access(bare_part, F_OK), -1);
+    assert_int_equal(access(orphan, F_OK), -1);
+    assert_int_equal(access(old_name, F_OK), -1); /* fresh itself, gone with its upload */
+    assert_int_equal(access(fresh_orphan, F_OK), 0);
+    assert_int_equal(access(new_name, F_OK), 0);
     assert_int_equal(access(other, F_OK), 0);
+    char name[UPLOAD_NAME_MAX];
+    assert_int_equal(upload_store_original_name(dir, old_id, name, sizeof name, err, sizeof err),
+                     INGEST_ENOTFOUND);
+    assert_int_equal(upload_store_original_name(dir, new_id, name, sizeof name, err, sizeof err),
+                     INGEST_OK);
+    assert_string_equal(name, "b.md");
     assert_int_equal(upload_store_resolve(dir, old_id, 0, path, sizeof path, err, sizeof err),
                      INGEST_ENOTFOUND);
     assert_int_equal(upload_store_resolve(dir, new_id, UPLOAD_TTL_DEFAULT_S, path, sizeof path,
@@ -213,6 +274,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(save_then_resolve, setup, teardown),
         cmocka_unit_test_setup_teardown(rejected_and_unknown_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(original_name_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(over_limit_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(sweep_removes_only_expired, setup, teardown),
     };

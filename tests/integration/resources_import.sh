@@ -8,9 +8,10 @@ write_config
 start_daemon
 wait_ready
 
-# A short Markdown document: one file in a directory named after it.
+# A short Markdown document: one file in a directory named after it. Without source_name the
+# name is the uploaded file's, as upstream (not the temp_file_id's).
 printf '# Notes\n\nShort notes about skald imports.\n' > "$WORK/notes.md"
-add_upload "$WORK/notes.md" '"source_name":"notes.md"'
+add_upload "$WORK/notes.md"
 assert_eq 200 "$(status)" "add notes.md ($(cat "$WORK/body"))"
 assert_eq success "$(jq_body .result.status)" "add status"
 assert_eq viking://resources/notes "$(jq_body .result.root_uri)" "root_uri"
@@ -34,7 +35,7 @@ assert_eq 1 "$(glob_count default viking://resources/notes '*.md')" "notes.md st
 if [ "$(http_code GET '/api/v1/content/abstract?uri=viking://resources/notes')" = 200 ]; then
   [ -n "$(jq_body .result)" ] || fail "empty abstract"
 fi
-ok "short .md: stored as notes/notes.md, task completed, L0/L1 and all 3 vector records present"
+ok "short .md without source_name: stored as notes/notes.md, task completed, L0/L1 and all 3 vector records present"
 
 # A long Markdown document is split by its headings into a directory of section files.
 md_doc Handbook 14 > "$WORK/handbook.md"

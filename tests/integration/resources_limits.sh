@@ -19,8 +19,8 @@ ok "upload over the limit: 413 PAYLOAD_TOO_LARGE, nothing left in $DATA/uploads"
 printf '# Small\n\nfits.\n' > "$WORK/small.md"
 ID=$(upload "$WORK/small.md")
 [[ "$ID" =~ ^upload_[0-9a-f]{32}\.md$ ]] || fail "temp_file_id '$ID' has not the upload_<hex>.md form"
-assert_eq 1 "$(uploads_left)" "files in the upload dir after one upload"
-ok "upload under the limit: temp_file_id $ID, one complete file stored"
+assert_eq 2 "$(uploads_left)" "files in the upload dir after one upload (file + name sidecar)"
+ok "upload under the limit: temp_file_id $ID, one complete file (and its name) stored"
 
 curl -s -o "$WORK/body" -w '%{http_code}' -F "other=@$WORK/small.md" \
   "$BASE/api/v1/resources/temp_upload" > "$WORK/status" || true
@@ -28,7 +28,7 @@ assert_error 400 INVALID_ARGUMENT "multipart without a file part"
 curl -s -o "$WORK/body" -w '%{http_code}' -H 'Content-Type: application/json' --data '{}' \
   "$BASE/api/v1/resources/temp_upload" > "$WORK/status" || true
 assert_error 400 INVALID_ARGUMENT "not multipart"
-assert_eq 1 "$(uploads_left)" "files in the upload dir after bad uploads"
+assert_eq 2 "$(uploads_left)" "files in the upload dir after bad uploads"
 ok "temp_upload without a file part or not multipart: 400, nothing stored"
 stop_daemon TERM
 assert_eq 0 "$DAEMON_EXIT" "exit code after SIGTERM (sanitizer reports fail it)"
