@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/resources_lib.sh"
 . "$(dirname "$0")/session_lib.sh"
-session_config "stuck_abort_ms = 2000
+session_config "stuck_abort_ms = 6000
 abort_settle_ms = 1000"
 set_key server call_timeout 60
 start_daemon
@@ -34,6 +34,10 @@ for _ in $(seq 1 100); do
   [ "$(pyq '[l["work_kind"] for l in b["result"]["lanes"] if l["session_uri"].endswith("/stall1")]')" = '["vlm_call"]' ] && break
   sleep 0.05
 done
+# The session's next commit is not held by its stuck phase 2: accepted at once, queued on the lane.
+add_msg stall1 "I prefer tea in the afternoon"
+TN=$(commit stall1)
+assert_eq 0 "$(lanes_counter aborted)" "the commit answered while the phase 2 before it still hung"
 LANE='[l for l in b["result"]["lanes"] if l["session_uri"].endswith("/stall1")][0]'
 assert_eq processing "$(pyq "$LANE[\"state\"]")" "busy lane state"
 assert_eq vlm_call "$(pyq "$LANE[\"work_kind\"]")" "busy lane work kind"
@@ -41,9 +45,6 @@ assert_eq archive_overview:started "$(pyq "$LANE[\"last_progress\"]")" "busy lan
 assert_eq "$T" "$(pyq "$LANE[\"task_id\"]")" "busy lane task"
 pyq "$LANE[\"age_ms\"] >= 0 and $LANE[\"owner\"][\"alive\"]" | grep -q true || fail "age and live owner: $(cat "$WORK/body")"
 [[ "$(pyq 'b["result"]["status"]')" == *"/stall1"* ]] || fail "status table without the lane"
-# The session's next commit is not held by its stuck phase 2: accepted at once, queued on the lane.
-add_msg stall1 "I prefer tea in the afternoon"
-TN=$(commit stall1)
 for _ in $(seq 1 100); do
   http GET /api/v1/observer/lock > /dev/null
   [ "$(pyq "$LANE[\"queue_depth\"]")" -ge 1 ] && break
