@@ -21,6 +21,7 @@
 #define ENGINE_RUNNERS_MAX 256      /* runner threads ever started, replacements included */
 #define ENGINE_RECOVERED_MAX 4096   /* recovered archives tracked for /ready */
 #define ENGINE_QUEUE_CALL_NS (30LL * 1000000000LL)
+#define ENGINE_LANE_FULL_MS 1000    /* a job whose lane is full goes back this long */
 
 struct runner {
     struct session_engine *e;
@@ -329,10 +330,13 @@ static int dispatcher_lease_one(struct session_engine *e, struct generation *gen
         free(one.item);
         return 1;
     }
-    if (session_lanes_push(e->lanes, one.item) != 0) {
-        engine_settle(gen, one.item, 0, 1000, "out of memory");
+    int pushed = session_lanes_push(e->lanes, one.item);
+    if (pushed != 0) {
+        /* Not a failure: the job waits in the queue for its lane (attempts are counted in the
+         * archive's marker, not by leases). */
+        engine_settle(gen, one.item, 0, ENGINE_LANE_FULL_MS, pushed > 0 ? NULL : "out of memory");
         free(one.item);
-        return -1;
+        return pushed > 0 ? 1 : -1;
     }
     return 1;
 }
@@ -473,7 +477,13 @@ static void *watchdog_main(void *arg)
             session_lanes_examine(e->lanes, &gen->config->sessions, clock_monotonic_ns(), tick);
             for (size_t i = 0; i < tick->n_retry; i++) {
                 struct session_item *it = tick->retry[i];
-                engine_settle(gen, it, 0, session_phase2_retry_delay_ms(it->attempts),
+                char err[256];
+                int failures = tick->failed[i] ? session_phase2_failures(e->store, &it->job, 1, err,
+                                                                         sizeof err)
+                                               : 0;
+                if (failures < 0)
+                    log_warn("sessions: counting a failure of %s: %s", it->job.archive_uri, err);
+                engine_settle(gen, it, 0, session_phase2_retry_delay_ms(failures > 0 ? failures : 1),
                               tick->why[i]);
                 free(it);
             }

@@ -219,9 +219,9 @@ int session_lanes_push(struct session_lanes *l, struct session_item *item)
     }
     pthread_mutex_lock(&l->lock);
     struct session_lane *lane = lane_find(l, item->job.account, uri, 1);
-    if (!lane) {
+    if (!lane || lane->depth >= SESSION_LANE_QUEUE_MAX) {
         pthread_mutex_unlock(&l->lock);
-        return -1;
+        return lane ? 1 : -1;
     }
     item->seq = ++l->item_seq;
     item->next = NULL;
@@ -492,8 +492,8 @@ static struct session_item *lane_release(struct session_lanes *l, struct session
     return item;
 }
 
-static void tick_retry(struct lanes_tick *out, struct session_item *item, const char *fmt,
-                       const char *a, const char *b)
+static void tick_retry(struct lanes_tick *out, struct session_item *item, int failed,
+                       const char *fmt, const char *a, const char *b)
 {
     if (!item)
         return;
@@ -502,6 +502,7 @@ static void tick_retry(struct lanes_tick *out, struct session_item *item, const 
         return;
     }
     snprintf(out->why[out->n_retry], sizeof out->why[0], fmt, a, b);
+    out->failed[out->n_retry] = failed;
     out->retry[out->n_retry++] = item;
 }
 
@@ -562,7 +563,7 @@ static void lane_examine(struct session_lanes *l, struct session_lane *lane,
                  (unsigned long long)lane->generation + 1);
         if (run) {
             int runner = run->runner;
-            tick_retry(out, lane_release(l, run), "lane released: %s (%s)", d.reason, cls);
+            tick_retry(out, lane_release(l, run), 0, "lane released: %s (%s)", d.reason, cls);
             tick_abandon(out, runner);
         } else {
             lane->generation++;
@@ -590,8 +591,8 @@ static void lane_examine(struct session_lanes *l, struct session_lane *lane,
     log_warn("session lane %s: cancelled call did not return within %u ms; lane released",
              lane->session_uri, cfg->abort_settle_ms);
     int runner = run->runner;
-    tick_retry(out, lane_release(l, run), "%s; %s", "cancelled: no progress past the abort threshold",
-               "its call ignored the cancel");
+    tick_retry(out, lane_release(l, run), 1, "%s; %s",
+               "cancelled: no progress past the abort threshold", "its call ignored the cancel");
     tick_abandon(out, runner);
 }
 

@@ -73,8 +73,12 @@ void session_lanes_put(struct session_lanes *l, struct session_lane *lane);
 void session_lane_write_begin(struct session_lanes *l, struct session_lane *lane);
 void session_lane_write_end(struct session_lanes *l, struct session_lane *lane);
 
-/* Queues a leased item on its session's lane (taking it over). -1 when out of memory (the
- * caller keeps the item). */
+/* Jobs one lane holds queued behind its run: more wait in the queue, so one session with many
+ * commits behind a slow phase 2 never fills what this process holds and starves the others. */
+#define SESSION_LANE_QUEUE_MAX 2
+
+/* Queues a leased item on its session's lane (taking it over). 1 when the lane already holds
+ * SESSION_LANE_QUEUE_MAX queued jobs, -1 when out of memory (the caller keeps the item). */
 int session_lanes_push(struct session_lanes *l, struct session_item *item);
 /* Items held (queued or running). */
 size_t session_lanes_held(struct session_lanes *l);
@@ -116,6 +120,7 @@ int session_lanes_owns(struct session_lanes *l, const char *owner);
 struct lanes_tick {
     struct session_item *retry[64];
     char why[64][128];
+    int failed[64]; /* the release counts as a failed attempt (its call ignored the cancel) */
     size_t n_retry;
     int abandoned[64];
     size_t n_abandoned;

@@ -20,6 +20,32 @@ int64_t session_phase2_retry_delay_ms(uint32_t attempts)
     return ms > 60000 ? 60000 : ms;
 }
 
+int session_phase2_failures(struct store *st, const struct session_job *j, int add, char *err,
+                            size_t err_cap)
+{
+    char uri[VIKING_URI_MAX + 1];
+    json_t *marker = NULL;
+    if (session_path(j->archive_uri, ARCHIVE_PENDING, uri) != 0)
+        return -1;
+    int rc = session_read_json(st, j->account, uri, &marker, err, err_cap);
+    if (rc == STORE_ENOTFOUND)
+        return 0;
+    if (rc != STORE_OK)
+        return -1;
+    json_int_t n = json_integer_value(json_object_get(marker, "failures")) + add;
+    struct session_ref owner;
+    struct session_batch b = {0};
+    if (add && (json_object_set_new(marker, "failures", json_integer(n)) != 0 ||
+                session_ref_init(&owner, j->account, j->user, j->session_id) != 0 ||
+                session_batch_json(&b, uri, marker) != 0 ||
+                session_batch_put(&b, st, &owner, err, err_cap) != STORE_OK)) {
+        session_batch_free(&b);
+        n = -1;
+    }
+    json_decref(marker);
+    return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
 /* What one run works with. */
 struct p2 {
     const struct phase2_env *env;
@@ -144,7 +170,8 @@ static enum phase2_result p2_fail(struct p2 *p, const char *stage, int rc, const
     else
         snprintf(msg, sizeof msg, "%s", why);
     int retryable = rc != SKALD_EINVAL && rc != SKALD_EUNSUPPORTED;
-    if (retryable && p->attempts < p->max_attempts) {
+    if (retryable && p->attempts < p->max_attempts &&
+        session_phase2_failures(p->env->store, p->j, 1, err, sizeof err) >= 0) {
         *delay = session_phase2_retry_delay_ms(p->attempts);
         char error[1024];
         snprintf(error, sizeof error, "attempt %u of %u failed at %s: %s; retry in %lld ms",
@@ -556,9 +583,8 @@ enum phase2_result session_phase2_run(const struct phase2_env *env, int64_t *ret
                                       char *err, size_t err_cap)
 {
     const struct session_job *j = &env->run->item->job;
-    struct p2 p = {.env = env, .j = j, .attempts = env->run->item->attempts,
-                   .max_attempts = env->gen->config->sessions.max_attempts, .err = err,
-                   .err_cap = err_cap};
+    struct p2 p = {.env = env, .j = j, .max_attempts = env->gen->config->sessions.max_attempts,
+                   .err = err, .err_cap = err_cap};
     *retry_delay_ms = 0;
     err[0] = '\0';
     if (session_ref_init(&p.ref, j->account, j->user, j->session_id) != 0) {
@@ -576,7 +602,10 @@ enum phase2_result session_phase2_run(const struct phase2_env *env, int64_t *ret
             log_warn("sessions: recording the cancel of %s: %s", j->archive_uri, terr);
         res = PHASE2_CANCELLED;
     } else if (p2_check_archive(&p, &t, have_task, &res, &replay)) {
-        if (!(p.steps = json_array())) {
+        int failures = session_phase2_failures(env->store, j, 0, terr, sizeof terr);
+        p.attempts = failures > 0 ? (uint32_t)failures + 1 : 1;
+        if (!(p.steps = json_array()) || failures < 0) {
+            snprintf(err, err_cap, "%s", failures < 0 ? terr : "out of memory");
             res = PHASE2_RETRY;
         } else if (p.attempts > p.max_attempts) {
             p.attempts--;

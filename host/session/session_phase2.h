@@ -46,4 +46,10 @@ int session_phase2_cancelled(struct store *st, const struct session_job *j, char
 /* Delay before attempt `attempts` + 1: 1 s, 2 s, 4 s ... up to a minute. */
 int64_t session_phase2_retry_delay_ms(uint32_t attempts);
 
+/* Failed attempts of j so far, kept in its archive's .pending.json marker (durable, and not
+ * inflated when a job is only handed back because its lane is full): adds `add` first. Returns
+ * the count, 0 when the marker is gone, -1 on a store error (err set). */
+int session_phase2_failures(struct store *st, const struct session_job *j, int add, char *err,
+                            size_t err_cap);
+
 #endif

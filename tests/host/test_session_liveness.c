@@ -135,6 +135,20 @@ static void lanes_serialise_a_session_not_others(void **state)
     session_lanes_free(l);
 }
 
+static void a_lane_holds_few_queued_jobs(void **state)
+{
+    (void)state;
+    struct session_lanes *l = session_lanes_new(1);
+    for (unsigned i = 1; i <= SESSION_LANE_QUEUE_MAX; i++)
+        assert_int_equal(session_lanes_push(l, item("a", "s1", i, "t")), 0);
+    struct session_item *extra = item("a", "s1", 9, "t9");
+    assert_int_equal(session_lanes_push(l, extra), 1); /* full: the caller hands it back */
+    assert_int_equal(session_lanes_push(l, item("a", "s2", 1, "u1")), 0); /* others are not */
+    assert_int_equal(session_lanes_held(l), SESSION_LANE_QUEUE_MAX + 1);
+    free(extra);
+    session_lanes_free(l);
+}
+
 static void model_slots_cap_all_sessions(void **state)
 {
     (void)state;
@@ -183,6 +197,7 @@ static void dead_owner_is_stuck_and_released(void **state)
     session_lanes_examine(l, &cfg, clock_monotonic_ns(), tick);
     assert_int_equal(tick->n_retry, 1); /* its job goes back to the queue for a retry */
     assert_string_equal(tick->retry[0]->job.task_id, "t1");
+    assert_int_equal(tick->failed[0], 0); /* not the job's fault */
     assert_int_equal(tick->n_abandoned, 1);
     assert_false(session_lanes_current(l, run));
     /* The dead run's results are dropped; the lane is free for the next job. */
@@ -217,6 +232,7 @@ static void silent_call_past_abort_is_cancelled(void **state)
     /* A call that ignores the cancel: after the settle time (0 here) the lane is released. */
     session_lanes_examine(l, &cfg, now + (int64_t)(ABORT + 20) * 1000000, tick);
     assert_int_equal(tick->n_retry, 1);
+    assert_int_equal(tick->failed[0], 1); /* counts as a failed attempt */
     assert_false(session_lanes_current(l, run));
     free(tick->retry[0]);
     assert_int_equal(session_lanes_finish(l, run), 0);
@@ -261,6 +277,7 @@ int main(void)
         cmocka_unit_test(table_rows),
         cmocka_unit_test(log_back_off_doubles),
         cmocka_unit_test(lanes_serialise_a_session_not_others),
+        cmocka_unit_test(a_lane_holds_few_queued_jobs),
         cmocka_unit_test(model_slots_cap_all_sessions),
         cmocka_unit_test(dead_owner_is_stuck_and_released),
         cmocka_unit_test(silent_call_past_abort_is_cancelled),
