@@ -453,21 +453,6 @@ done:
     pthread_mutex_unlock(&l->lock);
 }
 
-int session_lanes_owns(struct session_lanes *l, const char *owner)
-{
-    int found = 0;
-    pthread_mutex_lock(&l->lock);
-    for (size_t b = 0; b < LANES_BUCKETS && !found; b++)
-        for (struct session_lane *lane = l->buckets[b]; lane && !found; lane = lane->next) {
-            for (struct session_item *it = lane->head; it && !found; it = it->next)
-                found = strcmp(it->owner, owner) == 0;
-            if (!found && lane->run && lane->run->item)
-                found = strcmp(lane->run->item->owner, owner) == 0;
-        }
-    pthread_mutex_unlock(&l->lock);
-    return found;
-}
-
 /* Whether the thread tid of this process still exists. */
 static int thread_alive(pid_t tid)
 {
@@ -618,22 +603,6 @@ void session_lanes_examine(struct session_lanes *l, const struct session_config 
         }
     l->troubled = troubled;
     pthread_mutex_unlock(&l->lock);
-}
-
-uint64_t session_lanes_cancel_task(struct session_lanes *l, const char *task_id)
-{
-    uint64_t seq = 0;
-    pthread_mutex_lock(&l->lock);
-    for (size_t b = 0; b < LANES_BUCKETS && !seq; b++)
-        for (struct session_lane *lane = l->buckets[b]; lane && !seq; lane = lane->next) {
-            struct session_run *run = lane->run;
-            if (run && run->item && strcmp(run->item->job.task_id, task_id) == 0) {
-                atomic_store(&run->cancel, 1);
-                seq = run->seq;
-            }
-        }
-    pthread_mutex_unlock(&l->lock);
-    return seq;
 }
 
 int session_lanes_force_release(struct session_lanes *l, uint64_t seq, const char *why,

@@ -111,8 +111,6 @@ size_t session_lanes_due(struct session_lanes *l, int64_t now_ms, int64_t margin
 /* A renewal's outcome: the new lease end, or lost (the item is dropped: a queued one is freed,
  * a running one is no longer acked by its run). */
 void session_lanes_renewed(struct session_lanes *l, uint64_t seq, int64_t until_ms, int lost);
-/* Whether this process holds a lease under owner. */
-int session_lanes_owns(struct session_lanes *l, const char *owner);
 
 /* One watchdog tick: classifies every busy lane, logs with back-off, counts, and acts in memory
  * (releases, cancels). Items taken from released runs come back for a retry, and runner slots
@@ -128,11 +126,9 @@ struct lanes_tick {
 void session_lanes_examine(struct session_lanes *l, const struct session_config *cfg,
                            int64_t now_ns, struct lanes_tick *out);
 
-/* Task cancel: raises the cancel flag of the run working for task_id; returns its run sequence
- * number, 0 when none runs. */
-uint64_t session_lanes_cancel_task(struct session_lanes *l, const char *task_id);
-/* Releases the lane of run `seq` if it still holds it (its call ignored the cancel): *item gets
- * its item to settle, *abandoned its runner slot to replace (-1: none). Returns 1 when released. */
+/* Task cancel of a call that ignored its flag: releases the lane of run `seq` if it still holds
+ * it; *item gets its item to settle, *abandoned its runner slot to replace (-1: none). Returns 1
+ * when released. */
 int session_lanes_force_release(struct session_lanes *l, uint64_t seq, const char *why,
                                 struct session_item **item, int *abandoned);
 

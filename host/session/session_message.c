@@ -44,7 +44,7 @@ static json_t *msg_oom(struct session_msg_error *e)
     return msg_fail(e, "body", "out of memory");
 }
 
-int session_message_id_valid(const char *s)
+static int message_id_valid(const char *s)
 {
     size_t n = strlen(s);
     return n >= 1 && n <= SESSION_MESSAGE_ID_MAX &&
@@ -351,7 +351,7 @@ json_t *session_message_build(json_t *body, const struct identity *who, const ch
     json_t *id_v = json_object_get(body, "id");
     if (id_v && !json_is_null(id_v)) {
         snprintf(loc, sizeof loc, "%s.id", loc_prefix);
-        if (!json_is_string(id_v) || !session_message_id_valid(json_string_value(id_v)))
+        if (!json_is_string(id_v) || !message_id_valid(json_string_value(id_v)))
             return msg_fail(e, loc, "must be 1 to %d of A-Z a-z 0-9 _ . : -", SESSION_MESSAGE_ID_MAX);
         snprintf(id, sizeof id, "%s", json_string_value(id_v));
     } else if (message_new_id(id) != 0) {

@@ -23,7 +23,8 @@ struct session_msg_error {
 };
 
 /* Checks one message body and builds the stored message (a new reference), with `id` from the
- * body or a new msg_<32 hex>, and `created_at` from the body or now_ms. URIs inside parts are
+ * body (1..128 of A-Z a-z 0-9 _ . : -; a client resending a message sends its id again) or a new
+ * msg_<32 hex>, and `created_at` from the body or now_ms. URIs inside parts are
  * canonicalised for who. loc_prefix names the body in messages ("body", "body.messages.3").
  * Returns NULL with e filled (e->msg "out of memory" when that was the reason). */
 json_t *session_message_build(json_t *body, const struct identity *who, const char *loc_prefix,
@@ -31,9 +32,6 @@ json_t *session_message_build(json_t *body, const struct identity *who, const ch
 
 /* The ISO-8601 UTC form of a wall-clock ms time ("2026-11-25T01:02:03.456Z"). */
 void session_iso_time(int64_t ms, char out[32]);
-
-/* Whether s may be a message id a client chose: 1..128 of [A-Za-z0-9_.:-]. */
-int session_message_id_valid(const char *s);
 
 /* Estimated tokens of a stored message: its text (parts' text, abstracts, tool input and
  * output) in bytes / 4, rounded up. */
