@@ -215,7 +215,7 @@ static void runner_run(struct runner *r, struct session_run *run)
     }
     struct session_job job = run->item->job;
     uint64_t token = task_cancel_watch(job.task_id, &run->cancel, engine_force, e, run->seq);
-    struct phase2_env env = {e->app, gen, e->store, e->lanes, run, &e->stopping};
+    struct phase2_env env = {e->app, gen, e->store, e->lanes, run, &job, &e->stopping};
     int64_t delay = 0;
     char err[1024] = "";
     enum phase2_result res = session_phase2_run(&env, &delay, err, sizeof err);

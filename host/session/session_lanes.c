@@ -96,6 +96,8 @@ void session_lanes_free(struct session_lanes *l)
         for (struct session_lane *lane = l->buckets[b]; lane;) {
             struct session_lane *next = lane->next;
             item_list_free(lane->head);
+            if (lane->run && lane->run->runner < 0)
+                free(lane->run); /* a debug orphan: no runner owns it */
             pthread_mutex_destroy(&lane->write_lock);
             free(lane);
             lane = next;

@@ -582,7 +582,7 @@ out:
 enum phase2_result session_phase2_run(const struct phase2_env *env, int64_t *retry_delay_ms,
                                       char *err, size_t err_cap)
 {
-    const struct session_job *j = &env->run->item->job;
+    const struct session_job *j = env->job;
     struct p2 p = {.env = env, .j = j, .max_attempts = env->gen->config->sessions.max_attempts,
                    .err = err, .err_cap = err_cap};
     *retry_delay_ms = 0;

@@ -31,7 +31,8 @@ struct phase2_env {
     struct generation *gen; /* pinned by the runner */
     struct store *store;
     struct session_lanes *lanes;
-    struct session_run *run; /* run->item->job is the job */
+    struct session_run *run;
+    const struct session_job *job; /* a copy: the run's item may go if its lease is lost */
     const atomic_int *stopping;
 };
 
