@@ -339,9 +339,19 @@ static size_t pipeline_embed_batch(struct pipeline *p, const struct pipeline_env
 static size_t pipeline_run_embed(struct pipeline *p, const struct pipeline_env *env,
                                  struct plugin_instance *queue)
 {
-    static __thread struct leased_job items[PIPELINE_EMBED_LEASE];
-    static __thread struct job jobs[PIPELINE_EMBED_LEASE];
-    static __thread uint64_t watches[PIPELINE_EMBED_LEASE];
+    /* ~300 KB of batch state, taken per batch: an idle daemon keeps none of it resident. */
+    struct embed_batch_mem {
+        struct leased_job items[PIPELINE_EMBED_LEASE];
+        struct job jobs[PIPELINE_EMBED_LEASE];
+        uint64_t watches[PIPELINE_EMBED_LEASE];
+    } *m = malloc(sizeof *m);
+    if (!m) {
+        log_warn("pipeline: out of memory for an embedding batch");
+        return 0;
+    }
+    struct leased_job *items = m->items;
+    struct job *jobs = m->jobs;
+    uint64_t *watches = m->watches;
     struct lease_batch b = {items, 0, PIPELINE_EMBED_LEASE};
     size_t n = pipeline_lease(p, env, queue, JOB_TOPIC_EMBEDDING, &b);
     size_t n_jobs = 0;
@@ -355,6 +365,7 @@ static size_t pipeline_run_embed(struct pipeline *p, const struct pipeline_env *
     size_t handled = pipeline_embed_batch(p, env, queue, items, jobs, n, n_jobs);
     for (size_t i = 0; i < n; i++)
         task_cancel_unwatch(watches[i]);
+    free(m);
     return handled;
 }
 
