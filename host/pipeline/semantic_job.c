@@ -94,6 +94,13 @@ static int semantic_file_summary(const struct pipeline_env *env, const char *acc
                    file.content ? file.content : "", file.content_len, &summary);
     if (rc == SKALD_OK) {
         int src = store_set_summary(env->store, account, ch->uri, summary, file.revision, err, err_cap);
+        /* The summary is the text of the file's L2 vector: one embedded earlier from the raw
+         * content (a write queues it at once) is redone. */
+        if (src == STORE_OK && ch->vectors == STORE_PROC_DONE)
+            src = store_set_state(env->store, account, ch->uri, 1, STORE_PROC_PENDING, NULL, err,
+                                  err_cap);
+        if (src == STORE_OK)
+            ch->vectors = STORE_PROC_PENDING;
         if (src != STORE_OK && src != STORE_ECONFLICT && src != STORE_ENOTFOUND)
             rc = SKALD_EIO;
         free(ch->text);
