@@ -27,6 +27,9 @@ int ctl_cmd_queue(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_lanes(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_wait(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_task(const struct ctl *c, int argc, char **argv);
+int ctl_cmd_reindex(const struct ctl *c, int argc, char **argv);
+int ctl_cmd_consistency(const struct ctl *c, int argc, char **argv);
+int ctl_cmd_session(const struct ctl *c, int argc, char **argv);
 
 int ctl_cmd_ls(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_tree(const struct ctl *c, int argc, char **argv);

@@ -21,6 +21,9 @@ static const struct command commands[] = {
     {"lanes", ctl_cmd_lanes, "busy session lanes"},
     {"wait", ctl_cmd_wait, "wait until queued background work is done"},
     {"task", ctl_cmd_task, "list, show or cancel tasks"},
+    {"reindex", ctl_cmd_reindex, "rebuild summaries and vectors under a URI"},
+    {"consistency", ctl_cmd_consistency, "compare a subtree's vectors with the index"},
+    {"session", ctl_cmd_session, "create, list, show, add to, commit or delete sessions"},
     {"ls", ctl_cmd_ls, "list a directory"},
     {"tree", ctl_cmd_tree, "a directory and everything below it"},
     {"stat", ctl_cmd_stat, "metadata of one node"},
@@ -44,7 +47,7 @@ static void usage(FILE *f)
                "  -k, --api-key KEY   API key sent as X-API-Key (default $SKALD_API_KEY)\n"
                "  -o, --output FMT    table (default) or json\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)

@@ -69,6 +69,31 @@ ctl glob '*.md' viking://resources/ctl
 assert_eq viking://resources/ctl/k.md "$(out)" "glob"
 ok "find, grep, glob"
 
+ctl reindex viking://resources/ctl --mode vectors_only --wait
+assert_eq 0 "$RC" "reindex exit"
+grep -qx 'status: completed' "$WORK/out" || fail "reindex: $(out)"
+ctl consistency viking://resources/ctl
+grep -qx 'ok: true' "$WORK/out" || fail "consistency: $(out)"
+ctl reindex viking://resources/ctl --mode bogus
+assert_eq 1 "$RC" "reindex with a bad mode"
+grep -q 'INVALID_ARGUMENT' "$WORK/err" || fail "bad mode error: $(cat "$WORK/err")"
+ok "reindex, consistency; a 400 exits 1 with the envelope's code"
+
+ctl -o json session new
+SID=$("$JSONQ" .session_id < "$WORK/out")
+ctl session add "$SID" user "hello there"
+grep -qx 'message_count: 1' "$WORK/out" || fail "session add: $(out)"
+ctl session list
+grep -q "^$SID  " "$WORK/out" || fail "session list: $(out)"
+ctl session commit "$SID"
+grep -qx 'archived: true' "$WORK/out" || fail "session commit: $(out)"
+ctl task list
+grep -q '  session_commit  ' "$WORK/out" || fail "task list: $(out)"
+ctl session delete "$SID"
+ctl session show "$SID"
+assert_eq 1 "$RC" "show of a deleted session"
+ok "session new, add, list, commit, delete; task list"
+
 ctl mv viking://resources/ctl/k.md viking://resources/ctl/m.md
 assert_eq 0 "$RC" "mv exit"
 ctl rm viking://resources/ctl
