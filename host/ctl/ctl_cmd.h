@@ -41,6 +41,7 @@ int ctl_cmd_mkdir(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_rm(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_mv(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_write(const struct ctl *c, int argc, char **argv);
+int ctl_cmd_add_resource(const struct ctl *c, int argc, char **argv);
 
 int ctl_cmd_find(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_grep(const struct ctl *c, int argc, char **argv);

@@ -90,8 +90,9 @@ static int take_result(json_t *doc, long status, json_t **result, char *err, siz
     return CTL_OK;
 }
 
-int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *body, json_t **result,
-             char *err, size_t errlen)
+/* One request: a JSON body, or the multipart form {file: upload} when upload is set. */
+static int exchange(const struct ctl *c, const char *method, const char *path, json_t *body, const char *upload,
+                    json_t **result, char *err, size_t errlen)
 {
     *result = NULL;
     char url[8192];
@@ -102,7 +103,7 @@ int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *
     }
     char *payload = NULL;
     /* A POST without a body still needs an empty JSON object: the server parses every POST body. */
-    const char *send = strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0 ? "{}" : NULL;
+    const char *send = !upload && strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0 ? "{}" : NULL;
     if (body) {
         payload = json_dumps(body, JSON_COMPACT);
         if (!payload) {
@@ -113,6 +114,7 @@ int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *
     }
     CURL *h = curl_easy_init();
     struct curl_slist *headers = NULL, *next;
+    curl_mime *form = NULL;
     struct buf b = {0};
     char key_header[1024];
     int rc = CTL_NO_CONNECT;
@@ -120,10 +122,19 @@ int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *
         snprintf(err, errlen, "cannot initialise libcurl");
         goto out;
     }
-    next = curl_slist_append(headers, "Content-Type: application/json");
-    if (!next)
-        goto oom;
-    headers = next;
+    if (upload) {
+        /* curl reads the file while sending and names the part after its base name. */
+        curl_mimepart *part;
+        if (!(form = curl_mime_init(h)) || !(part = curl_mime_addpart(form)) ||
+            curl_mime_name(part, "file") != CURLE_OK || curl_mime_filedata(part, upload) != CURLE_OK ||
+            curl_easy_setopt(h, CURLOPT_MIMEPOST, form) != CURLE_OK)
+            goto oom;
+    } else {
+        next = curl_slist_append(headers, "Content-Type: application/json");
+        if (!next)
+            goto oom;
+        headers = next;
+    }
     if (c->api_key) {
         n = snprintf(key_header, sizeof key_header, "X-API-Key: %s", c->api_key);
         if (n < 0 || (size_t)n >= sizeof key_header) {
@@ -153,6 +164,11 @@ int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *
     CURLcode cc = curl_easy_perform(h);
     if (b.oom)
         goto oom;
+    if (cc == CURLE_READ_ERROR && upload) {
+        snprintf(err, errlen, "cannot read %s", upload);
+        rc = CTL_USAGE;
+        goto out;
+    }
     if (cc != CURLE_OK) {
         snprintf(err, errlen, "cannot reach %s: %s", c->url, curl_err[0] ? curl_err : curl_easy_strerror(cc));
         goto out;
@@ -176,10 +192,22 @@ oom:
     snprintf(err, errlen, "out of memory");
     rc = CTL_NO_CONNECT;
 out:
+    curl_mime_free(form);
     curl_slist_free_all(headers);
     if (h)
         curl_easy_cleanup(h);
     free(b.data);
     free(payload);
     return rc;
+}
+
+int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *body, json_t **result,
+             char *err, size_t errlen)
+{
+    return exchange(c, method, path, body, NULL, result, err, errlen);
+}
+
+int ctl_upload(const struct ctl *c, const char *path, const char *file, json_t **result, char *err, size_t errlen)
+{
+    return exchange(c, "POST", path, NULL, file, result, err, errlen);
 }

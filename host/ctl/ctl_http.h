@@ -19,6 +19,10 @@ struct ctl {
 int ctl_call(const struct ctl *c, const char *method, const char *path, json_t *body, json_t **result,
              char *err, size_t errlen);
 
+/* POST of file as the multipart field "file"; outcomes as ctl_call, and CTL_USAGE when the file
+ * cannot be read. */
+int ctl_upload(const struct ctl *c, const char *path, const char *file, json_t **result, char *err, size_t errlen);
+
 /* path + "?" + name=escaped(value) pairs (NULL-terminated list of name, value; NULL values are
  * skipped) into out. Returns CTL_OK, or CTL_USAGE when it does not fit. */
 int ctl_path_query(char *out, size_t outlen, const char *path, ...);

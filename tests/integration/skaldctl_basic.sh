@@ -79,6 +79,16 @@ assert_eq 1 "$RC" "reindex with a bad mode"
 grep -q 'INVALID_ARGUMENT' "$WORK/err" || fail "bad mode error: $(cat "$WORK/err")"
 ok "reindex, consistency; a 400 exits 1 with the envelope's code"
 
+printf '# Notes\n\nrotate the keys monthly\n' > "$WORK/notes.md"
+ctl add-resource "$WORK/notes.md" --to viking://resources/imported --wait
+assert_eq 0 "$RC" "add-resource exit"
+grep -qx 'root_uri: viking://resources/imported' "$WORK/out" || fail "add-resource: $(out)"
+ctl read viking://resources/imported/notes.md
+grep -q 'rotate the keys monthly' "$WORK/out" || fail "imported content: $(out)"
+ctl add-resource "$WORK/no-such-file.md"
+assert_eq 2 "$RC" "add-resource of a missing file"
+ok "add-resource: temp_upload then import, with --to and --wait"
+
 ctl -o json session new
 SID=$("$JSONQ" .session_id < "$WORK/out")
 ctl session add "$SID" user "hello there"
