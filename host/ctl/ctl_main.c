@@ -1,5 +1,6 @@
 /* skaldctl: global options, then one command of the table below. */
 #include "ctl_cmd.h"
+#include "ctl_config.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -44,8 +45,10 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: skaldctl [-u URL] [-k KEY] [-o table|json] COMMAND [ARGS]\n"
                "       skaldctl COMMAND --help\n\n"
-               "  -u, --url URL       server (default $SKALD_URL or http://127.0.0.1:1933)\n"
-               "  -k, --api-key KEY   API key sent as X-API-Key (default $SKALD_API_KEY)\n"
+               "  -u, --url URL       server (default $SKALD_URL, url in skaldctl.ini, or\n"
+               "                      http://127.0.0.1:1933)\n"
+               "  -k, --api-key KEY   API key sent as X-API-Key (default $SKALD_API_KEY or\n"
+               "                      api_key in skaldctl.ini)\n"
                "  -o, --output FMT    table (default) or json\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
@@ -58,10 +61,16 @@ int main(int argc, char **argv)
                                              {"output", required_argument, NULL, 'o'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
+    /* Precedence: options, then the environment, then the INI file, then the default. */
+    char ini_url[2048], ini_key[1024], err[4200];
+    if (ctl_config_load(ini_url, sizeof ini_url, ini_key, sizeof ini_key, err, sizeof err) != 0) {
+        fprintf(stderr, "skaldctl: %s\n", err);
+        return CTL_USAGE;
+    }
     const char *env_url = getenv("SKALD_URL");
     const char *env_key = getenv("SKALD_API_KEY");
-    struct ctl c = {.url = env_url && *env_url ? env_url : "http://127.0.0.1:1933",
-                    .api_key = env_key && *env_key ? env_key : NULL,
+    struct ctl c = {.url = env_url && *env_url ? env_url : ini_url[0] ? ini_url : "http://127.0.0.1:1933",
+                    .api_key = env_key && *env_key ? env_key : ini_key[0] ? ini_key : NULL,
                     .json = 0};
     int opt;
     opterr = 0;

@@ -9,6 +9,8 @@ start_daemon
 wait_ready
 export SKALD_URL="$BASE"
 unset SKALD_API_KEY
+# The user's own skaldctl.ini must not leak into the test.
+export XDG_CONFIG_HOME="$WORK/no-config"
 
 # ctl ARGS...: runs skaldctl; stdout to $WORK/out, stderr to $WORK/err, the exit code to $RC.
 ctl() {
@@ -134,4 +136,25 @@ assert_eq 3 "$RC" "server down"
 ctl -u "http://127.0.0.1:$PORT/" ls viking://resources/
 assert_eq 3 "$RC" "server down, trailing slash"
 ok "server down exits 3"
+
+# api_key mode: the key from -k, SKALD_API_KEY or the INI file; none is a server-side error.
+write_config '[auth]
+root_api_key = root-key-123
+[keys]
+alice = account=acme user=alice key=alice-key-123'
+start_daemon
+wait_ready
+ctl ls viking://resources/
+assert_eq 1 "$RC" "no key"
+ctl -k alice-key-123 ls viking://resources/
+assert_eq 0 "$RC" "key from -k"
+SKALD_API_KEY=alice-key-123 ctl ls viking://resources/
+assert_eq 0 "$RC" "key from SKALD_API_KEY"
+mkdir -p "$WORK/xdg/skald"
+printf '# defaults\n[client]\nurl = %s\napi_key = alice-key-123\n' "$BASE" > "$WORK/xdg/skald/skaldctl.ini"
+(unset SKALD_URL; XDG_CONFIG_HOME="$WORK/xdg" ctl ls viking://resources/; assert_eq 0 "$RC" "url and key from the INI file")
+printf 'url\n' > "$WORK/xdg/skald/skaldctl.ini"
+XDG_CONFIG_HOME="$WORK/xdg" ctl health
+assert_eq 2 "$RC" "a bad INI line"
+ok "api_key mode: -k, SKALD_API_KEY and skaldctl.ini"
 finish
