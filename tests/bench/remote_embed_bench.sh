@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Remote embedding throughput through the full ingest path (issue 5), for docs/performance.md.
-# For each max_batch (1, 16, 64): documents are imported (temp_upload + POST /api/v1/resources)
-# and summarised (vlm_extractive) while the mock provider holds every embedding call, so the
-# embedding jobs the ingest produced queue up durably; that daemon stops, the mock starts
-# answering every call after 20 ms, and a new daemon on the same data dir drains the embedding
-# queue through embed_openai. texts/s = vector records stored / time from the second start to the
-# end of POST /api/v1/system/wait. Ideal = max_batch x concurrency / 20 ms, where concurrency is
+# For each max_batch (1, 16, 64): documents are imported (temp_upload + POST /api/v1/resources,
+# processing_mode vectors_only, so every job is an embedding job) while the mock provider holds
+# every embedding call, so the jobs queue up durably; that daemon stops, the mock starts answering
+# every call after 20 ms, and a new daemon on the same data dir drains the queue through
+# embed_openai. texts/s = vector records stored / time from the second daemon's /ready to
+# the end of POST /api/v1/system/wait. Ideal = max_batch x concurrency / 20 ms, where concurrency is
 # the pipeline's threads (each keeps one embedding call in flight; the plugin's max_concurrent is
 # above it), and the mock's highest in-flight count is shown beside it. Everything binds
 # 127.0.0.1 and is stopped at exit.
@@ -78,20 +78,15 @@ INI
   "$build/host/skald" -c "$dir/skald.ini" 2> "$dir/ingest.log" & local pid=$!
   wait_ready "$base"
   "$build/tests/tools/skald-ingest" --base "$base" --parent viking://resources/bench --prefix doc \
-    --count "$docs" --clients 8 --size 2048 > "$dir/ingest.json"
-  # Summaries are done once the semantic topic is empty; embedding calls are all held.
-  for _ in $(seq 1 1200); do
-    curl -sf "$base/api/v1/system/status" | tr '{' '\n' | grep -q '"topic":"semantic"' || break
-    sleep 0.1
-  done
+    --count "$docs" --clients 8 --size 2048 --processing-mode vectors_only > "$dir/ingest.json"
   kill -TERM "$pid"
   wait "$pid" || true
   # Phase 2: every call answered after the latency; a fresh daemon drains the queue.
   curl -sf -o /dev/null -X POST "$mock/_reset"
   local t0 t1
-  t0=$(now)
   "$build/host/skald" -c "$dir/skald.ini" 2> "$dir/drain.log" & pid=$!
   wait_ready "$base"
+  t0=$(now)
   curl -sf -o "$dir/wait.json" -X POST "$base/api/v1/system/wait" -d '{"timeout":600}'
   t1=$(now)
   curl -sf -o "$dir/cons.json" -X POST "$base/api/v1/system/consistency" \
@@ -111,9 +106,9 @@ INI
       printf "%d %.2f %.0f %.0f %.2f %d %d\n", n, s, r, ideal, r / ideal, calls, f }'
 }
 
-declare -A docs=([1]=${BENCH_DOCS_1:-200} [16]=${BENCH_DOCS_16:-3000} [64]=${BENCH_DOCS_64:-8000})
+declare -A docs=([1]=${BENCH_DOCS_1:-300} [16]=${BENCH_DOCS_16:-6000} [64]=${BENCH_DOCS_64:-20000})
 {
-  echo "Run $(date -u +%Y-%m-%d) on $(nproc) cores: mock provider answering every embedding call after ${latency_ms} ms, embed_openai, vlm_extractive, vector_flat, queue_sqlite; concurrency = $pipeline_threads pipeline threads (max_concurrent 8); drain of the embedding queue only (summaries done before)."
+  echo "Run $(date -u +%Y-%m-%d) on $(nproc) cores: mock provider answering every embedding call after ${latency_ms} ms, embed_openai, vlm_extractive, vector_flat, queue_sqlite; concurrency = $pipeline_threads pipeline threads (max_concurrent 8); vectors_only imports, so the drain is embedding work only."
   echo
   echo "| max_batch | documents | texts embedded | drain s | texts/s | ideal texts/s | ratio | embedding calls | most in flight |"
   echo "|---|---|---|---|---|---|---|---|---|"

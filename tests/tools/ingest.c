@@ -23,6 +23,7 @@ struct ingest_opts {
     const char *prefix;
     const char *account;
     const char *marker; /* put into document --marker-index only */
+    const char *processing_mode; /* sent as processing_mode when set */
     const char *skip_file;
     long marker_index;
     long start, count;
@@ -155,8 +156,10 @@ static int ingest_one(struct ingest_state *st, CURL *c, struct curl_slist *json_
         if (status == 200 && find_id(b->data, id, sizeof id) == 0 &&
             asprintf(&body,
                      "{\"temp_file_id\":\"%s\",\"parent\":\"%s\",\"source_name\":\"%s\","
-                     "\"create_parent\":true}",
-                     id, o->parent, name) > 0) {
+                     "\"create_parent\":true%s%s%s}",
+                     id, o->parent, name, o->processing_mode ? ",\"processing_mode\":\"" : "",
+                     o->processing_mode ? o->processing_mode : "",
+                     o->processing_mode ? "\"" : "") > 0) {
             snprintf(url, sizeof url, "%s/api/v1/resources", o->base);
             status = post(c, url, json_headers, NULL, body, b);
             rc = status == 200 ? 0 : -1;
@@ -280,6 +283,7 @@ int main(int argc, char **argv)
                                           {"marker-index", required_argument, 0, 'i'},
                                           {"skip-file", required_argument, 0, 'k'},
                                           {"allow-failures", no_argument, 0, 'f'},
+                                          {"processing-mode", required_argument, 0, 'P'},
                                           {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -296,13 +300,15 @@ int main(int argc, char **argv)
         case 'i': o.marker_index = atol(optarg); break;
         case 'k': o.skip_file = optarg; break;
         case 'f': o.allow_failures = 1; break;
+        case 'P': o.processing_mode = optarg; break;
         default: return 2;
         }
     }
     if (!o.base || o.count < 0 || o.clients < 1 || o.clients > INGEST_MAX_CLIENTS || o.size < 256) {
         fprintf(stderr, "usage: skald-ingest --base URL [--count N] [--clients C] [--size BYTES]"
                         " [--parent URI] [--prefix NAME] [--start K] [--account A]"
-                        " [--marker TEXT --marker-index I] [--skip-file F] [--allow-failures]\n");
+                        " [--marker TEXT --marker-index I] [--skip-file F] [--allow-failures]"
+                        " [--processing-mode MODE]\n");
         return 2;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
