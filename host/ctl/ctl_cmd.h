@@ -44,6 +44,7 @@ int ctl_cmd_write(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_add_resource(const struct ctl *c, int argc, char **argv);
 
 int ctl_cmd_find(const struct ctl *c, int argc, char **argv);
+int ctl_cmd_search(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_grep(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_glob(const struct ctl *c, int argc, char **argv);
 

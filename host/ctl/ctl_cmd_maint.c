@@ -33,7 +33,7 @@ int ctl_cmd_reindex(const struct ctl *c, int argc, char **argv)
                       longopts, reindex_opt, &o, 1, 1, &pos);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
-    json_t *body = json_pack("{s:s, s:s?, s:b}", "uri", argv[pos], "mode", o.mode, "wait", o.wait);
+    json_t *body = json_pack("{s:s, s:s*, s:b}", "uri", argv[pos], "mode", o.mode, "wait", o.wait);
     if (!body) {
         fprintf(stderr, "skaldctl: the URI or mode is not valid UTF-8\n");
         return CTL_USAGE;

@@ -36,7 +36,7 @@ int ctl_cmd_add_resource(const struct ctl *c, int argc, char **argv)
         return rc < 0 ? CTL_OK : rc;
     const char *src = argv[pos];
     int is_url = strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0;
-    json_t *body = json_pack("{s:s?, s:b}", "to", o.to, "wait", o.wait);
+    json_t *body = json_pack("{s:s*, s:b}", "to", o.to, "wait", o.wait);
     if (!body) {
         fprintf(stderr, "skaldctl: the target URI is not valid UTF-8\n");
         return CTL_USAGE;

@@ -1,4 +1,4 @@
-/* Retrieval and text search: find, grep, glob. */
+/* Retrieval and text search: find, search, grep, glob. */
 #include "ctl_cmd.h"
 #include "ctl_output.h"
 
@@ -9,13 +9,14 @@
 struct find_opts {
     long limit; /* 0: the server's default */
     const char *target;
+    const char *session; /* search only */
 };
 
 static int find_opt(int opt, const char *arg, void *ctx)
 {
     struct find_opts *o = ctx;
-    if (opt == 't') {
-        o->target = arg;
+    if (opt == 't' || opt == 's') {
+        *(opt == 't' ? &o->target : &o->session) = arg;
         return 0;
     }
     if (opt != 'n')
@@ -43,28 +44,26 @@ static json_t *find_hits(json_t *result)
     return all;
 }
 
-int ctl_cmd_find(const struct ctl *c, int argc, char **argv)
+/* find and search share everything but the route and search's --session. */
+static int retrieve(const struct ctl *c, int argc, char **argv, const char *usage, const char *route,
+                    const struct option *longopts, const char *shortopts)
 {
-    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-                                             {"limit", required_argument, NULL, 'n'},
-                                             {"target", required_argument, NULL, 't'},
-                                             {NULL, 0, NULL, 0}};
     static const char *const cols[] = {"context_type", "score", "uri", "abstract", NULL};
     struct find_opts o = {0};
     int pos;
-    int rc = ctl_args(argc, argv, "find QUERY [--limit N] [--target URI]", "n:t:", longopts, find_opt, &o, 1, 1,
-                      &pos);
+    int rc = ctl_args(argc, argv, usage, shortopts, longopts, find_opt, &o, 1, 1, &pos);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
-    json_t *body = json_pack("{s:s, s:s?}", "query", argv[pos], "target_uri", o.target);
+    json_t *body =
+        json_pack("{s:s, s:s*, s:s*}", "query", argv[pos], "target_uri", o.target, "session_id", o.session);
     if (!body || (o.limit > 0 && json_object_set_new(body, "limit", json_integer(o.limit)) != 0)) {
         json_decref(body);
-        fprintf(stderr, "skaldctl: the query is not valid UTF-8\n");
+        fprintf(stderr, "skaldctl: the query, target or session is not valid UTF-8\n");
         return CTL_USAGE;
     }
     json_t *result;
     char err[1024];
-    rc = ctl_call(c, "POST", "/api/v1/search/find", body, &result, err, sizeof err);
+    rc = ctl_call(c, "POST", route, body, &result, err, sizeof err);
     json_decref(body);
     if (rc != CTL_OK) {
         fprintf(stderr, "skaldctl: %s\n", err);
@@ -77,6 +76,27 @@ int ctl_cmd_find(const struct ctl *c, int argc, char **argv)
     json_decref(shown);
     json_decref(result);
     return rc;
+}
+
+int ctl_cmd_find(const struct ctl *c, int argc, char **argv)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                             {"limit", required_argument, NULL, 'n'},
+                                             {"target", required_argument, NULL, 't'},
+                                             {NULL, 0, NULL, 0}};
+    return retrieve(c, argc, argv, "find QUERY [--limit N] [--target URI]", "/api/v1/search/find", longopts,
+                    "n:t:");
+}
+
+int ctl_cmd_search(const struct ctl *c, int argc, char **argv)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                             {"limit", required_argument, NULL, 'n'},
+                                             {"target", required_argument, NULL, 't'},
+                                             {"session", required_argument, NULL, 's'},
+                                             {NULL, 0, NULL, 0}};
+    return retrieve(c, argc, argv, "search QUERY [--session ID] [--limit N] [--target URI]",
+                    "/api/v1/search/search", longopts, "n:t:s:");
 }
 
 int ctl_cmd_grep(const struct ctl *c, int argc, char **argv)
@@ -100,7 +120,8 @@ int ctl_cmd_glob(const struct ctl *c, int argc, char **argv)
     int rc = ctl_args(argc, argv, "glob PATTERN [URI]", NULL, NULL, NULL, NULL, 1, 2, &pos);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
-    json_t *body = json_pack("{s:s, s:s?}", "pattern", argv[pos], "uri", argc - pos > 1 ? argv[pos + 1] : NULL);
+    const char *uri = argc - pos > 1 ? argv[pos + 1] : NULL;
+    json_t *body = json_pack("{s:s, s:s*}", "pattern", argv[pos], "uri", uri);
     if (!body) {
         fprintf(stderr, "skaldctl: the pattern or URI is not valid UTF-8\n");
         return CTL_USAGE;

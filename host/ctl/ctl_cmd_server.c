@@ -106,7 +106,8 @@ int ctl_cmd_task(const struct ctl *c, int argc, char **argv)
     int show = strcmp(sub, "show") == 0;
     if ((show || strcmp(sub, "cancel") == 0) && nargs == 1) {
         char path[1024];
-        if (ctl_path_segment(path, sizeof path, "/api/v1/tasks/", argv[pos + 1], show ? "" : "/cancel") != CTL_OK) {
+        const char *suffix = show ? "" : "/cancel";
+        if (ctl_path_segment(path, sizeof path, "/api/v1/tasks/", argv[pos + 1], suffix) != CTL_OK) {
             fprintf(stderr, "skaldctl: task id too long\n");
             return CTL_USAGE;
         }

@@ -1,4 +1,4 @@
-/* write: a file's content from -f FILE or standard input, sent whole to content/write. */
+/* write: a file's content from -f FILE, else standard input, sent whole to content/write. */
 #include "ctl_cmd.h"
 
 #include <errno.h>
@@ -70,8 +70,8 @@ int ctl_cmd_write(const struct ctl *c, int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct write_opts o = {0};
     int pos;
-    int rc = ctl_args(argc, argv, "write URI [-f FILE] [--mode replace|append|create] [--wait]  (stdin without -f)",
-                      "f:m:", longopts, write_opt, &o, 1, 1, &pos);
+    int rc = ctl_args(argc, argv, "write URI [-f FILE] [--mode replace|append|create] [--wait]", "f:m:", longopts,
+                      write_opt, &o, 1, 1, &pos);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
     char err[512];
@@ -98,7 +98,7 @@ int ctl_cmd_write(const struct ctl *c, int argc, char **argv)
         fprintf(stderr, "skaldctl: the content is not valid UTF-8 text\n");
         return CTL_USAGE;
     }
-    json_t *body = json_pack("{s:s, s:o, s:s?, s:b}", "uri", argv[pos], "content", content, "mode", o.mode,
+    json_t *body = json_pack("{s:s, s:o, s:s*, s:b}", "uri", argv[pos], "content", content, "mode", o.mode,
                              "wait", o.wait);
     if (!body) {
         fprintf(stderr, "skaldctl: the URI or mode is not valid UTF-8\n");

@@ -37,6 +37,7 @@ static const struct command commands[] = {
     {"write", ctl_cmd_write, "write a file from -f FILE or stdin"},
     {"add-resource", ctl_cmd_add_resource, "import a local file or a URL"},
     {"find", ctl_cmd_find, "semantic retrieval"},
+    {"search", ctl_cmd_search, "retrieval with session context"},
     {"grep", ctl_cmd_grep, "lines matching a pattern under a URI"},
     {"glob", ctl_cmd_glob, "URIs matching a glob pattern"},
 };

@@ -95,6 +95,9 @@ ctl -o json session new
 SID=$("$JSONQ" .session_id < "$WORK/out")
 ctl session add "$SID" user "hello there"
 grep -qx 'message_count: 1' "$WORK/out" || fail "session add: $(out)"
+ctl search "rotate keys" --session "$SID"
+assert_eq 0 "$RC" "search exit"
+grep -q '^resource  *[0-9.]*  *viking://resources/' "$WORK/out" || fail "search: $(out)"
 ctl session list
 grep -q "^$SID  " "$WORK/out" || fail "session list: $(out)"
 ctl session commit "$SID"
