@@ -1,24 +1,31 @@
 #include "http/request_args.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 struct capture_ctx {
     struct http_args *args;
-    int failed;
+    int failed; /* -1 out of memory, -2 a NUL inside a value */
 };
 
 static enum MHD_Result capture_one(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+                                   size_t key_size, const char *value, size_t value_size)
 {
     struct capture_ctx *c = cls;
     struct http_args *a = c->args;
+    /* A decoded %00 would silently cut the value short as a C string: refuse it instead. */
+    if ((key && strlen(key) != key_size) || (value && strlen(value) != value_size)) {
+        snprintf(a->nul_key, sizeof a->nul_key, "%s", key ? key : "");
+        c->failed = -2;
+        return MHD_NO;
+    }
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 16;
         struct http_arg *grown = realloc(a->items, cap * sizeof *grown);
         if (!grown) {
-            c->failed = 1;
+            c->failed = -1;
             return MHD_NO;
         }
         a->items = grown;
@@ -31,7 +38,7 @@ static enum MHD_Result capture_one(void *cls, enum MHD_ValueKind kind, const cha
     if (!it->key || !it->value) {
         free(it->key);
         free(it->value);
-        c->failed = 1;
+        c->failed = -1;
         return MHD_NO;
     }
     a->n++;
@@ -41,8 +48,8 @@ static enum MHD_Result capture_one(void *cls, enum MHD_ValueKind kind, const cha
 int http_args_capture(struct MHD_Connection *conn, struct http_args *out)
 {
     struct capture_ctx c = {out, 0};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, capture_one, &c);
-    return c.failed ? -1 : 0;
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, capture_one, &c);
+    return c.failed;
 }
 
 void http_args_free(struct http_args *a)

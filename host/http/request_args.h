@@ -21,9 +21,11 @@ struct http_args {
     size_t n, cap;
     char *params[HTTP_MAX_PATH_PARAMS]; /* path parameters matched by the router; owned */
     size_t n_params;
+    char nul_key[64]; /* the header or argument whose value held a NUL (capture returned -2) */
 };
 
-/* Copies every header and query argument of conn. Returns 0, or -1 when out of memory. */
+/* Copies every header and query argument of conn. Returns 0, -1 when out of memory, or -2 when
+ * a key or value holds a NUL byte (a decoded %00; nul_key names it). */
 int http_args_capture(struct MHD_Connection *conn, struct http_args *out);
 void http_args_free(struct http_args *a);
 

@@ -276,7 +276,14 @@ static enum MHD_Result request_dispatch(struct http_server *s, struct http_reque
         http_reply_error(&reply, "UNAVAILABLE", NULL, "server is shutting down");
         return reply_now(req, &reply);
     }
-    if (http_args_capture(req->conn, &req->args) != 0) {
+    int captured = http_args_capture(req->conn, &req->args);
+    if (captured == -2) {
+        http_reply_error(&reply, "INVALID_ARGUMENT", NULL,
+                         "Invalid request parameters: %s: a NUL character is not allowed",
+                         req->args.nul_key);
+        return reply_now(req, &reply);
+    }
+    if (captured != 0) {
         http_reply_error(&reply, "RESOURCE_EXHAUSTED", NULL, "out of memory");
         return reply_now(req, &reply);
     }

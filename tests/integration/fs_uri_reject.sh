@@ -73,7 +73,9 @@ assert_eq viking://resources/../x.md "$(jq_body .error.details.uri)" "details.ur
 [ -n "$(jq_body .error.details.reason)" ] || fail "INVALID_URI without details.reason"
 post /api/v1/content/write '{"uri":"viking://resources/a\u0000/../../x.md","content":"x","mode":"create"}'
 expect 400 "" "a NUL, which a C string would cut short"
-ok "write, mkdir, mv, set_tags, reindex bodies: 400 INVALID_URI with {uri, reason}; a NUL is refused"
+_curl GET '/api/v1/fs/ls?uri=viking://resources/a%00/x'
+expect 400 INVALID_ARGUMENT "a %00 in a query value"
+ok "write, mkdir, mv, set_tags, reindex bodies: 400 INVALID_URI with {uri, reason}; a NUL is refused, in a body or a query"
 
 get /api/v1/fs/tree uri=viking:// level_limit=10
 expect 200 "" "tree of everything"
