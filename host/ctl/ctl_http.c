@@ -158,6 +158,7 @@ static int exchange(const struct ctl *c, const char *method, const char *path, j
         /* A dead server must be reported quickly; a slow one (wait, reindex) may take long. */
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L) != CURLE_OK ||
         (send && curl_easy_setopt(h, CURLOPT_POSTFIELDS, send) != CURLE_OK)) {
+        /* Only an out-of-memory libcurl refuses these options; nothing reached the server. */
         snprintf(err, errlen, "cannot configure libcurl");
         goto out;
     }
@@ -189,6 +190,7 @@ static int exchange(const struct ctl *c, const char *method, const char *path, j
     json_decref(doc);
     goto out;
 oom:
+    /* Nothing was exchanged with the server, which is what exit code 3 tells the caller. */
     snprintf(err, errlen, "out of memory");
     rc = CTL_NO_CONNECT;
 out:
