@@ -183,7 +183,8 @@ static int put_batch_build(struct api_call *c, const struct resource_add_req *r,
             .content_len = is_dir ? 0 : e->len,
             .tags_json = tags,
             .semantic = is_dir ? dir_semantic : STORE_PROC_NONE,
-            .vectors = STORE_PROC_PENDING,
+            /* vectors_only writes no L0/L1, so its directories have nothing to embed. */
+            .vectors = is_dir && r->vectors_only ? STORE_PROC_NONE : STORE_PROC_PENDING,
         };
     }
     return 0;

@@ -19,6 +19,7 @@ struct rescan_ctx {
     int64_t deadline_ns;
     struct rescan_result *out;
     struct job batch[RESCAN_BATCH];
+    struct store_state_update states[RESCAN_BATCH];
     size_t n;
     int rc;
     int timed_out;
@@ -30,6 +31,19 @@ static int rescan_flush(struct rescan_ctx *c)
 {
     if (c->n == 0 || c->rc != SKALD_OK)
         return c->rc;
+    /* Work redone on finished nodes (reindex) is marked PENDING first, in one transaction, so
+     * its task and wait=true see it outstanding until the jobs have run (and a crash before the
+     * enqueue leaves it for recovery). */
+    if (c->scope != RESCAN_UNFINISHED) {
+        for (size_t i = 0; i < c->n; i++)
+            c->states[i] = (struct store_state_update){c->batch[i].account, c->batch[i].uri,
+                                                       c->batch[i].kind == JOB_SEMANTIC ? 0 : 1,
+                                                       STORE_PROC_PENDING, NULL};
+        if (store_set_states(c->st, c->states, c->n, NULL, c->err, c->err_cap) != STORE_OK) {
+            c->rc = SKALD_EIO;
+            return c->rc;
+        }
+    }
     c->rc = pipeline_submit(c->app, c->gen, c->st, c->batch, c->n, c->task_id, c->err, c->err_cap);
     c->n = 0;
     return c->rc;
