@@ -106,7 +106,7 @@ INI
       printf "%d %.2f %.0f %.0f %.2f %d %d\n", n, s, r, ideal, r / ideal, calls, f }'
 }
 
-declare -A docs=([1]=${BENCH_DOCS_1:-300} [16]=${BENCH_DOCS_16:-6000} [64]=${BENCH_DOCS_64:-20000})
+declare -A docs=([1]=${BENCH_DOCS_1:-1000} [16]=${BENCH_DOCS_16:-6000} [64]=${BENCH_DOCS_64:-20000})
 {
   echo "Run $(date -u +%Y-%m-%d) on $(nproc) cores: mock provider answering every embedding call after ${latency_ms} ms, embed_openai, vlm_extractive, vector_flat, queue_sqlite; concurrency = $pipeline_threads pipeline threads (max_concurrent 8); vectors_only imports, so the drain is embedding work only."
   echo
