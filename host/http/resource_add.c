@@ -190,29 +190,6 @@ static int put_batch_build(struct api_call *c, const struct resource_add_req *r,
     return 0;
 }
 
-static int resource_add_task(struct api_call *c, const char *root, char *task_id, size_t cap)
-{
-    char err[512];
-    if (task_view_new_id(task_id, cap) != 0) {
-        http_reply_error(c->reply, "INTERNAL", NULL, "no random bytes for a task id");
-        return -1;
-    }
-    struct store_task t = {0};
-    snprintf(t.task_id, sizeof t.task_id, "%s", task_id);
-    t.account = c->who.account;
-    t.user = c->who.user;
-    t.task_type = (char *)"add_resource";
-    t.status = (char *)"running";
-    t.stage = (char *)"processing_queue";
-    t.resource_id = (char *)root;
-    int rc = store_task_create(c->store, &t, err, sizeof err);
-    if (rc != STORE_OK) {
-        http_reply_error(c->reply, "INTERNAL", NULL, "creating the task for %s: %s", root, err);
-        return -1;
-    }
-    return 0;
-}
-
 int resource_add_store(struct api_call *c, const struct resource_add_req *r,
                        const struct import_tree *tree, struct resource_add_out *out)
 {
@@ -232,7 +209,8 @@ int resource_add_store(struct api_call *c, const struct resource_add_req *r,
         int src = store_put(c->store, c->who.account, c->who.user, b.nodes, b.n, err, sizeof err);
         if (src != STORE_OK)
             api_store_error(c, src, src == STORE_ENOTDIR ? parent : out->root_uri, err);
-        else if (resource_add_task(c, out->root_uri, out->task_id, sizeof out->task_id) == 0)
+        else if (task_view_start(c, "add_resource", out->root_uri, out->task_id,
+                                 sizeof out->task_id) == 0)
             rc = 0;
     }
     pthread_mutex_unlock(&resource_add_lock);

@@ -356,29 +356,6 @@ static int skill_drop_stale(struct api_call *c, const char *dir, const struct sk
     return rc;
 }
 
-static int skill_task(struct api_call *c, const char *dir, char *task_id, size_t cap)
-{
-    char err[512];
-    if (task_view_new_id(task_id, cap) != 0) {
-        http_reply_error(c->reply, "INTERNAL", NULL, "no random bytes for a task id");
-        return -1;
-    }
-    struct store_task t = {0};
-    snprintf(t.task_id, sizeof t.task_id, "%s", task_id);
-    t.account = c->who.account;
-    t.user = c->who.user;
-    t.task_type = (char *)"add_skill";
-    t.status = (char *)"running";
-    t.stage = (char *)"processing_queue";
-    t.resource_id = (char *)dir;
-    int rc = store_task_create(c->store, &t, err, sizeof err);
-    if (rc != STORE_OK) {
-        http_reply_error(c->reply, "INTERNAL", NULL, "creating the task for %s: %s", dir, err);
-        return -1;
-    }
-    return 0;
-}
-
 struct skill_stored {
     char dir[VIKING_URI_MAX + 1];
     char task_id[40];
@@ -405,7 +382,7 @@ static int skill_store(struct api_call *c, const char *root, const struct skill_
         src = skill_drop_stale(c, out->dir, &nodes, err, sizeof err);
     if (src != STORE_OK)
         api_store_error(c, src, out->dir, err);
-    else if (skill_task(c, out->dir, out->task_id, sizeof out->task_id) == 0)
+    else if (task_view_start(c, "add_skill", out->dir, out->task_id, sizeof out->task_id) == 0)
         rc = 0;
     pthread_mutex_unlock(&skills_lock);
     skill_nodes_free(&nodes);

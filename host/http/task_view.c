@@ -48,3 +48,27 @@ int task_view_new_id(char *out, size_t cap)
                      b[13], b[14], b[15]);
     return n == TASK_VIEW_ID_LEN && (size_t)n < cap ? 0 : -1;
 }
+
+int task_view_start(struct api_call *c, const char *task_type, const char *resource_id,
+                    char *task_id, size_t cap)
+{
+    char err[512];
+    if (task_view_new_id(task_id, cap) != 0) {
+        http_reply_error(c->reply, "INTERNAL", NULL, "no random bytes for a task id");
+        return -1;
+    }
+    struct store_task t = {0};
+    snprintf(t.task_id, sizeof t.task_id, "%s", task_id);
+    t.account = c->who.account;
+    t.user = c->who.user;
+    t.task_type = (char *)task_type;
+    t.status = (char *)"running";
+    t.stage = (char *)"processing_queue";
+    t.resource_id = (char *)resource_id;
+    if (store_task_create(c->store, &t, err, sizeof err) != STORE_OK) {
+        http_reply_error(c->reply, "INTERNAL", NULL, "creating the task for %s: %s", resource_id,
+                         err);
+        return -1;
+    }
+    return 0;
+}

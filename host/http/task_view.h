@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "http/api_call.h"
 #include "store/store.h"
 
 #define TASK_VIEW_ID_LEN 36 /* "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" */
@@ -19,5 +20,10 @@ json_t *task_view_json(const struct store_task *t);
 /* A random UUID4 into out (cap > TASK_VIEW_ID_LEN). Returns 0, or -1 when the kernel's random
  * source fails. */
 int task_view_new_id(char *out, size_t cap);
+
+/* Creates a running task of task_type on resource_id for the caller, its new id in task_id
+ * (cap > TASK_VIEW_ID_LEN). On failure writes the error reply and returns -1. */
+int task_view_start(struct api_call *c, const char *task_type, const char *resource_id,
+                    char *task_id, size_t cap);
 
 #endif

@@ -7,17 +7,11 @@
 /* Bounds what a model may return, so a runaway answer cannot fill memory. */
 #define SUMMARY_MAX_OUTPUT (64u * 1024u)
 
-struct summary_sink {
-    char *buf;
-    size_t len;
-    int oom;
-};
-
-static int summary_collect(void *arg, const char *text, size_t len)
+int summary_text_collect(void *arg, const char *text, size_t len)
 {
-    struct summary_sink *s = arg;
-    if (s->len + len > SUMMARY_MAX_OUTPUT)
-        len = SUMMARY_MAX_OUTPUT - s->len;
+    struct summary_text *s = arg;
+    if (s->len + len > s->max)
+        len = s->max - s->len;
     char *grown = realloc(s->buf, s->len + len + 1);
     if (!grown) {
         s->oom = 1;
@@ -50,8 +44,9 @@ int summarize(struct plugin_instance *vlm, const struct skald_call_ctx *ctx, enu
     struct skald_vlm_message msg = {"user", prompt, NULL, 0};
     struct skald_vlm_request req = {sizeof req, kind == SUMMARY_OVERVIEW ? 1024u : 128u, -1.0,
                                     system, &msg, 1};
-    struct summary_sink sink = {0};
-    int rc = plugin_instance_ops(vlm, vlm)->complete(vlm->handle, ctx, &req, summary_collect, &sink);
+    struct summary_text sink = {.max = SUMMARY_MAX_OUTPUT};
+    int rc = plugin_instance_ops(vlm, vlm)->complete(vlm->handle, ctx, &req, summary_text_collect,
+                                                     &sink);
     free(prompt);
     if (rc == SKALD_OK && sink.oom)
         rc = SKALD_ENOMEM;

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pipeline/summarize.h"
+
 #define EXTRACT_MAX_INPUT (32u * 1024u)
 #define EXTRACT_MAX_ANSWER (256u * 1024u)
 #define EXTRACT_MAX_ITEMS 64
@@ -201,29 +203,6 @@ int session_extract_parse(const char *text, size_t len, unsigned allowed_mask,
     return rc;
 }
 
-struct extract_sink {
-    char *buf;
-    size_t len;
-    int oom;
-};
-
-static int extract_collect(void *arg, const char *text, size_t len)
-{
-    struct extract_sink *s = arg;
-    if (s->len + len > EXTRACT_MAX_ANSWER)
-        len = EXTRACT_MAX_ANSWER - s->len;
-    char *grown = realloc(s->buf, s->len + len + 1);
-    if (!grown) {
-        s->oom = 1;
-        return 1;
-    }
-    memcpy(grown + s->len, text, len);
-    s->buf = grown;
-    s->len += len;
-    s->buf[s->len] = '\0';
-    return 0;
-}
-
 int session_extract_run(struct plugin_instance *vlm, const struct skald_call_ctx *ctx,
                         const char *transcript, size_t len, unsigned allowed_mask,
                         struct extract_result *out)
@@ -243,9 +222,10 @@ int session_extract_run(struct plugin_instance *vlm, const struct skald_call_ctx
     }
     struct skald_vlm_message msg = {"user", prompt, NULL, 0};
     struct skald_vlm_request req = {sizeof req, 2048, 0.0, extract_system, &msg, 1};
-    struct extract_sink sink = {0};
+    struct summary_text sink = {.max = EXTRACT_MAX_ANSWER};
     out->prompt_bytes = strlen(prompt) + sizeof extract_system - 1;
-    int rc = plugin_instance_ops(vlm, vlm)->complete(vlm->handle, ctx, &req, extract_collect, &sink);
+    int rc = plugin_instance_ops(vlm, vlm)->complete(vlm->handle, ctx, &req, summary_text_collect,
+                                                     &sink);
     free(prompt);
     if (rc == SKALD_OK && sink.oom)
         rc = SKALD_ENOMEM;
