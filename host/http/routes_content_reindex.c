@@ -114,12 +114,15 @@ static int reindex_queue_idle(struct app *app)
 static int reindex_settle(struct app *app, struct store *st, const char *account,
                           const char *task_id, struct store_task *t, char *err, size_t err_cap)
 {
+    /* The queue first: the pipeline counts a job on its task before acking it, so counters read
+     * after an idle queue include every job. */
+    int idle = reindex_queue_idle(app);
     memset(t, 0, sizeof *t);
     if (store_task_get(st, account, NULL, task_id, t, err, err_cap) != STORE_OK)
         return -1;
     if (task_is_terminal(t->status))
         return 1;
-    if (t->jobs_done + t->jobs_failed < t->jobs_total && !reindex_queue_idle(app)) {
+    if (t->jobs_done + t->jobs_failed < t->jobs_total && !idle) {
         store_task_clear(t);
         return 0;
     }

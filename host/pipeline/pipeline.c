@@ -169,9 +169,10 @@ static void pipeline_outcome(struct pipeline *p, const struct pipeline_env *env,
     int k = lj->valid && lj->job.kind == JOB_EMBED ? 1 : 0;
     if (rc == SKALD_OK) {
         atomic_fetch_add(&p->processed[k], 1);
+        /* Counted before the ack: a reindex that sees the queue idle must see its count too. */
+        pipeline_task_report(env, &lj->job, 0);
         if (q->ack(queue->handle, &ctx, &lj->id, 1, p->owner, NULL) != SKALD_OK)
             log_warn("pipeline: ack of job %lld: %s", (long long)lj->id, err);
-        pipeline_task_report(env, &lj->job, 0);
         return;
     }
     if (rc == SKALD_ECANCELLED && atomic_load(&p->cancel))
@@ -207,10 +208,10 @@ static void pipeline_outcome(struct pipeline *p, const struct pipeline_env *env,
             log_warn("pipeline: recording the failure of %s: %s", lj->job.uri, serr);
     }
     atomic_fetch_add(&p->dead[k], 1);
-    if (q->nack(queue->handle, &ctx, lj->id, p->owner, 0, error, 1) != SKALD_OK)
-        log_warn("pipeline: parking job %lld: %s", (long long)lj->id, err);
     if (lj->valid)
         pipeline_task_report(env, &lj->job, 1);
+    if (q->nack(queue->handle, &ctx, lj->id, p->owner, 0, error, 1) != SKALD_OK)
+        log_warn("pipeline: parking job %lld: %s", (long long)lj->id, err);
 }
 
 /* A whole batch succeeded: one ack call for every valid job; a payload that was no job is parked
@@ -233,9 +234,8 @@ static void pipeline_ack_batch(struct pipeline *p, const struct pipeline_env *en
                                  sizeof err};
     const struct skald_queue_ops *q = plugin_instance_ops(queue, queue);
     atomic_fetch_add(&p->processed[1], n_ids);
-    if (n_ids && q->ack(queue->handle, &ctx, ids, n_ids, p->owner, NULL) != SKALD_OK)
-        log_warn("pipeline: ack of %zu embedding jobs: %s", n_ids, err);
-    /* Every job's task counted in one transaction, then each task settled once. */
+    /* Every job's task counted in one transaction, then each task settled once, all before the
+     * ack: a reindex that sees the queue idle must see these counts too. */
     struct store_task_delta deltas[PIPELINE_EMBED_LEASE];
     const struct job *settle[PIPELINE_EMBED_LEASE];
     size_t n_deltas = 0, n_settle = 0;
@@ -256,6 +256,8 @@ static void pipeline_ack_batch(struct pipeline *p, const struct pipeline_env *en
         if (task_track_settle(env->store, settle[k]->account, settle[k]->task_id, 0, NULL, err,
                               sizeof err) != STORE_OK)
             log_warn("pipeline: task %s: %s", settle[k]->task_id, err);
+    if (n_ids && q->ack(queue->handle, &ctx, ids, n_ids, p->owner, NULL) != SKALD_OK)
+        log_warn("pipeline: ack of %zu embedding jobs: %s", n_ids, err);
     if (n_settle)
         waiters_poke(env->app->waiters);
 }
