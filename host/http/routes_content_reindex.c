@@ -311,6 +311,11 @@ static int reindex_queue(struct api_call *c, struct reindex_run *r, int subtree,
             snprintf(err, err_cap, "URI too long");
             return SKALD_EINVAL;
         }
+        /* PENDING first, as a rescan does, so the task does not read finished before the job ran. */
+        struct store_state_update u = {c->who.account, r->uri, kind == JOB_SEMANTIC ? 0 : 1,
+                                       STORE_PROC_PENDING, NULL};
+        if (store_set_states(c->store, &u, 1, NULL, err, err_cap) != STORE_OK)
+            return SKALD_EIO;
         return pipeline_submit(c->req->app, c->gen, c->store, &j, 1, r->task_id, err, err_cap);
     }
     /* The root holds no rows of its own: its subtrees are the scopes'. */

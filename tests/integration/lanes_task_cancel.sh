@@ -3,7 +3,8 @@
 # lane and the worker slot within 2 s: a session commit whose phase 2 waits on a model that never
 # answers (its lane is free when the cancel returns, its archive ends cancelled, the next commit
 # of the session completes), and an add_resource whose embedding call takes 30 s (the call
-# returns cancelled at once and its job is put back for later).
+# returns cancelled at once and its job is put back for later), and an admin_reindex whose
+# embedding call takes 30 s.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/resources_lib.sh"
 . "$(dirname "$0")/session_lib.sh"
@@ -77,4 +78,24 @@ assert_eq cancelled "$(task_status "$T")" "the cancelled commit stays cancelled"
 ok "session_commit cancelled in $MS ms: lane and model slot free, archive cancelled, next commit completes"
 stop_daemon TERM
 assert_eq 0 "$DAEMON_EXIT" "clean exit (sanitizer reports fail it)"
+
+# admin_reindex: a document embedded quickly, then the embedder slowed by a reload; a reindex's
+# 30 s embedding call is cancelled with its task.
+set_key embedding delay_ms 0
+start_daemon
+wait_ready
+http POST /api/v1/content/write '{"uri":"viking://resources/beta.md","content":"# Beta\n\nAbout beta.\n","mode":"create","wait":true}' > /dev/null
+assert_eq 200 "$(status)" "write beta ($(cat "$WORK/body"))"
+set_key embedding delay_ms 30000
+http POST /api/v1/system/reload '{}' > /dev/null
+assert_eq 200 "$(status)" "reload to the slow embedder ($(cat "$WORK/body"))"
+http POST /api/v1/content/reindex '{"uri":"viking://resources/beta.md","wait":false}' > /dev/null
+assert_eq 200 "$(status)" "reindex ($(cat "$WORK/body"))"
+R=$(jq_body .result.task_id)
+cancel_in_flight "$R" admin_reindex
+http POST /api/v1/content/reindex '{"uri":"viking://resources/beta.md","wait":false}' > /dev/null
+assert_eq 200 "$(status)" "a new reindex of the same URI once the first was cancelled"
+ok "admin_reindex cancelled in $CANCEL_MS ms: its embedding call returned cancelled; the URI is free for a new run"
+stop_daemon TERM
+assert_eq 0 "$DAEMON_EXIT" "clean exit after the reindex cancel"
 finish
