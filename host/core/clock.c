@@ -1,6 +1,7 @@
 #include "core/clock.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 
 int64_t clock_monotonic_ns(void)
@@ -24,4 +25,24 @@ void clock_sleep_ns(int64_t ns)
     struct timespec ts = {.tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+}
+
+struct timespec clock_timespec_at(int64_t monotonic_ns)
+{
+    struct timespec ts = {.tv_sec = (time_t)(monotonic_ns / 1000000000LL),
+                          .tv_nsec = (long)(monotonic_ns % 1000000000LL)};
+    return ts;
+}
+
+int clock_cond_init(pthread_cond_t *cond)
+{
+    pthread_condattr_t ca;
+    int rc = pthread_condattr_init(&ca);
+    if (rc != 0)
+        return rc;
+    rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(cond, &ca);
+    pthread_condattr_destroy(&ca);
+    return rc;
 }

@@ -114,7 +114,7 @@ out:
 /* Sleeps until `until_ns` or a stop; 1 when stopped. */
 static int sleep_until(struct watchdog *w, int64_t until_ns)
 {
-    struct timespec ts = {.tv_sec = until_ns / 1000000000LL, .tv_nsec = until_ns % 1000000000LL};
+    struct timespec ts = clock_timespec_at(until_ns);
     pthread_mutex_lock(&w->lock);
     while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &ts) != ETIMEDOUT)
         ;
@@ -177,13 +177,14 @@ struct watchdog *watchdog_start(struct app *app, uint64_t period_usec, char *err
         free(w);
         return NULL;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = clock_cond_init(&w->wake);
+    if (rc != 0) {
+        snprintf(err, err_cap, "cannot make a condition variable: %s", strerror(rc));
+        free(w);
+        return NULL;
+    }
     pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->wake, &ca);
-    pthread_condattr_destroy(&ca);
-    int rc = pthread_create(&w->thread, NULL, watchdog_main, w);
+    rc = pthread_create(&w->thread, NULL, watchdog_main, w);
     if (rc != 0) {
         snprintf(err, err_cap, "cannot start the watchdog thread: %s", strerror(rc));
         pthread_mutex_destroy(&w->lock);

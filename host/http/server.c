@@ -430,12 +430,13 @@ struct http_server *http_server_start(struct app *app, char *err, size_t err_cap
         return NULL;
     }
     s->app = app;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int crc = clock_cond_init(&s->changed);
+    if (crc != 0) {
+        snprintf(err, err_cap, "cannot make a condition variable: %s", strerror(crc));
+        free(s);
+        return NULL;
+    }
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->changed, &ca);
-    pthread_condattr_destroy(&ca);
     int api_key = app->boot.auth_mode == AUTH_MODE_API_KEY;
     const char *health_body = api_key ? health_body_api_key : health_body_dev;
     size_t health_len = api_key ? sizeof health_body_api_key - 1 : sizeof health_body_dev - 1;
@@ -490,7 +491,7 @@ size_t http_server_in_flight(struct http_server *s)
 
 static void wait_in_flight_locked(struct http_server *s, int64_t deadline_ns)
 {
-    struct timespec ts = {.tv_sec = deadline_ns / 1000000000LL, .tv_nsec = deadline_ns % 1000000000LL};
+    struct timespec ts = clock_timespec_at(deadline_ns);
     while (s->n_in_flight > 0)
         if (pthread_cond_timedwait(&s->changed, &s->lock, &ts) == ETIMEDOUT)
             break;

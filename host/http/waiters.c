@@ -79,13 +79,8 @@ static void *waiters_thread(void *arg)
     for (;;) {
         pthread_mutex_lock(&w->lock);
         if (!w->poked && !w->stopping) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += WAITERS_POLL_MS * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts =
+                clock_timespec_at(clock_monotonic_ns() + WAITERS_POLL_MS * 1000000LL);
             pthread_cond_timedwait(&w->wake, &w->lock, &ts);
         }
         int stopping = w->stopping;
@@ -110,13 +105,14 @@ int waiters_start(struct app *app, struct waiters **out, char *err, size_t err_c
         return -1;
     }
     w->app = app;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = clock_cond_init(&w->wake);
+    if (rc != 0) {
+        snprintf(err, err_cap, "cannot make a condition variable: %s", strerror(rc));
+        free(w);
+        return -1;
+    }
     pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->wake, &ca);
-    pthread_condattr_destroy(&ca);
-    int rc = pthread_create(&w->thread, NULL, waiters_thread, w);
+    rc = pthread_create(&w->thread, NULL, waiters_thread, w);
     if (rc != 0) {
         snprintf(err, err_cap, "cannot start the waiter thread: %s", strerror(rc));
         pthread_mutex_destroy(&w->lock);

@@ -76,13 +76,13 @@ struct workers *workers_start(unsigned n, char *err, size_t err_cap)
         snprintf(err, err_cap, "out of memory");
         goto fail;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int crc = clock_cond_init(&w->idle);
+    if (crc != 0) {
+        snprintf(err, err_cap, "cannot make a condition variable: %s", strerror(crc));
+        goto fail;
+    }
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
-    pthread_cond_init(&w->idle, &ca);
-    pthread_condattr_destroy(&ca);
     for (unsigned i = 0; i < n; i++) {
         struct workers_thread_arg *ta = malloc(sizeof *ta);
         int rc = ta ? 0 : ENOMEM;
@@ -143,7 +143,7 @@ size_t workers_backlog(struct workers *w)
 
 unsigned workers_stop(struct workers *w, long long deadline_ns)
 {
-    struct timespec ts = {.tv_sec = deadline_ns / 1000000000LL, .tv_nsec = deadline_ns % 1000000000LL};
+    struct timespec ts = clock_timespec_at(deadline_ns);
     pthread_mutex_lock(&w->lock);
     w->stopping = 1;
     pthread_cond_broadcast(&w->wake);

@@ -77,11 +77,7 @@ void session_engine_wake(struct session_engine *e)
 /* Waits until woken, stopping, or ms passed. */
 static void engine_nap(struct session_engine *e, unsigned seen_seq, int64_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t total = (int64_t)ts.tv_nsec + ms * 1000000;
-    ts.tv_sec += (time_t)(total / 1000000000LL);
-    ts.tv_nsec = (long)(total % 1000000000LL);
+    struct timespec ts = clock_timespec_at(clock_monotonic_ns() + ms * 1000000);
     pthread_mutex_lock(&e->lock);
     while (e->wake_seq == seen_seq && !atomic_load(&e->stopping))
         if (pthread_cond_timedwait(&e->wake, &e->lock, &ts) == ETIMEDOUT)
@@ -525,13 +521,16 @@ int session_engine_start(struct app *app, struct store *st, char *err, size_t er
     }
     e->app = app;
     e->store = st;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = clock_cond_init(&e->wake);
+    if (rc != 0) {
+        snprintf(err, err_cap, "cannot make a condition variable: %s", strerror(rc));
+        session_lanes_free(e->lanes);
+        free(e->recovered);
+        free(e);
+        return -1;
+    }
     pthread_mutex_init(&e->lock, NULL);
-    pthread_cond_init(&e->wake, &ca);
-    pthread_condattr_destroy(&ca);
-    int rc = pthread_create(&e->dispatcher, NULL, dispatcher_main, e);
+    rc = pthread_create(&e->dispatcher, NULL, dispatcher_main, e);
     if (rc == 0 && (rc = pthread_create(&e->watchdog, NULL, watchdog_main, e)) != 0) {
         atomic_store(&e->stopping, 1);
         session_engine_wake(e);

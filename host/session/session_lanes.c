@@ -69,12 +69,11 @@ struct session_lanes *session_lanes_new(unsigned slots)
     struct session_lanes *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (clock_cond_init(&l->work) != 0) {
+        free(l);
+        return NULL;
+    }
     pthread_mutex_init(&l->lock, NULL);
-    pthread_cond_init(&l->work, &ca);
-    pthread_condattr_destroy(&ca);
     l->slots_max = slots ? slots : 1;
     return l;
 }
@@ -262,22 +261,13 @@ static struct session_lane *lanes_next_runnable(struct session_lanes *l)
     return best;
 }
 
-static void deadline_after(struct timespec *ts, int64_t ns)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    int64_t total = (int64_t)ts->tv_nsec + ns;
-    ts->tv_sec += (time_t)(total / 1000000000LL);
-    ts->tv_nsec = (long)(total % 1000000000LL);
-}
-
 struct session_run *session_lanes_claim(struct session_lanes *l, int runner, pid_t tid,
                                         int64_t wait_ns)
 {
     struct session_run *run = calloc(1, sizeof *run);
     if (!run)
         return NULL;
-    struct timespec until;
-    deadline_after(&until, wait_ns);
+    struct timespec until = clock_timespec_at(clock_monotonic_ns() + wait_ns);
     pthread_mutex_lock(&l->lock);
     struct session_lane *lane;
     while (!l->stopping && !(lane = lanes_next_runnable(l)))
@@ -660,8 +650,7 @@ int session_lanes_orphan(struct session_lanes *l, const char *account, const cha
 
 int session_lanes_slot_acquire(struct session_lanes *l, int64_t wait_ns)
 {
-    struct timespec until;
-    deadline_after(&until, wait_ns);
+    struct timespec until = clock_timespec_at(clock_monotonic_ns() + wait_ns);
     pthread_mutex_lock(&l->lock);
     while (!l->stopping && l->slots_busy >= l->slots_max)
         if (pthread_cond_timedwait(&l->work, &l->lock, &until) == ETIMEDOUT)
