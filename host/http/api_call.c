@@ -183,11 +183,8 @@ const char *api_query_required(struct api_call *c, const char *name)
     return v;
 }
 
-json_t *api_body(struct api_call *c, const char *const *allowed)
+int api_body_fields(struct api_call *c, json_t *body, const char *const *allowed)
 {
-    json_t *body = http_json_body_object(c->req, c->reply);
-    if (!body || !allowed)
-        return body;
     const char *key;
     json_t *value;
     json_object_foreach(body, key, value) {
@@ -198,9 +195,18 @@ json_t *api_body(struct api_call *c, const char *const *allowed)
             char loc[160];
             snprintf(loc, sizeof loc, "body.%.128s", key);
             api_invalid(c, loc, "extra fields not permitted");
-            json_decref(body);
-            return NULL;
+            return -1;
         }
+    }
+    return 0;
+}
+
+json_t *api_body(struct api_call *c, const char *const *allowed)
+{
+    json_t *body = http_json_body_object(c->req, c->reply);
+    if (body && allowed && api_body_fields(c, body, allowed) != 0) {
+        json_decref(body);
+        return NULL;
     }
     return body;
 }

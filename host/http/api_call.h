@@ -50,6 +50,8 @@ const char *api_query_required(struct api_call *c, const char *name);
 /* The body as an object (400 for a missing, malformed or non-object body). When allowed is not
  * NULL (NULL-terminated), an unknown field is a 400 too. The caller decrefs the result. */
 json_t *api_body(struct api_call *c, const char *const *allowed);
+/* 0 when every field of body is in allowed (NULL-terminated), else -1 after a 400 naming it. */
+int api_body_fields(struct api_call *c, json_t *body, const char *const *allowed);
 
 /* Body fields; JSON null counts as absent. Wrong type → 400 and -1. */
 int api_field_string(struct api_call *c, json_t *body, const char *name, int required,

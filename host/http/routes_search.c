@@ -128,21 +128,7 @@ static json_t *search_body(struct api_call *c)
     } else if (strcmp(m, "context") == 0) {
         http_reply_error(c->reply, "UNIMPLEMENTED", json_pack("{s:s}", "mode", "context"),
                          "search mode 'context' (context assembly) is not supported; use 'list'");
-    } else {
-        const char *key;
-        json_t *value;
-        json_object_foreach(body, key, value) {
-            size_t i = 0;
-            while (search_fields[i] && strcmp(search_fields[i], key) != 0)
-                i++;
-            if (!search_fields[i]) {
-                char loc[160];
-                snprintf(loc, sizeof loc, "body.%.128s", key);
-                api_invalid(c, loc, "extra fields not permitted");
-                json_decref(body);
-                return NULL;
-            }
-        }
+    } else if (api_body_fields(c, body, search_fields) == 0) {
         return body;
     }
     json_decref(body);
