@@ -120,6 +120,9 @@ int store_txn_end(struct store_txn *tx, int rc, char *err, size_t err_cap);
  * out, which the caller clears. with_content reads a body kept on disk too. */
 int store_row_node(struct store *st, sqlite3_stmt *row, int with_content, struct store_node *out,
                    char *err, size_t err_cap);
+/* Direct children of uri that have rows (an implicit scope root's included). */
+int store_child_count(struct store_conn *c, const char *account, const char *uri, uint64_t *out,
+                      char *err, size_t err_cap);
 /* Reads a node, answering the implicit roots too; ENOTFOUND when missing. */
 int store_node_read(struct store *st, struct store_conn *c, const char *account, const char *uri,
                     int with_content, struct store_node *out, char *err, size_t err_cap);

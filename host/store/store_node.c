@@ -133,14 +133,9 @@ static int node_implicit(const char *account, const char *uri, uint64_t child_co
     return STORE_OK;
 }
 
-/* Direct children of an implicit root that has no row. */
-static int implicit_child_count(struct store_conn *c, const char *account, const char *uri,
-                                uint64_t *out, char *err, size_t err_cap)
+int store_child_count(struct store_conn *c, const char *account, const char *uri, uint64_t *out,
+                      char *err, size_t err_cap)
 {
-    if (strlen(uri) == STORE_ROOT_LEN) {
-        *out = STORE_SCOPE_COUNT; /* listing the root shows the scopes only */
-        return STORE_OK;
-    }
     sqlite3_stmt *s = store_stmt(c, STMT_CHILD_COUNT, err, err_cap);
     if (!s)
         return STORE_EIO;
@@ -153,6 +148,17 @@ static int implicit_child_count(struct store_conn *c, const char *account, const
     if (src != SQLITE_ROW)
         return store_sqlite_err(c, src, "counting children", err, err_cap);
     return STORE_OK;
+}
+
+/* Direct children of an implicit root that has no row. */
+static int implicit_child_count(struct store_conn *c, const char *account, const char *uri,
+                                uint64_t *out, char *err, size_t err_cap)
+{
+    if (strlen(uri) == STORE_ROOT_LEN) {
+        *out = STORE_SCOPE_COUNT; /* listing the root shows the scopes only */
+        return STORE_OK;
+    }
+    return store_child_count(c, account, uri, out, err, err_cap);
 }
 
 int store_node_read(struct store *st, struct store_conn *c, const char *account, const char *uri,

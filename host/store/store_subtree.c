@@ -51,18 +51,10 @@ static int collect_subtree_files(struct store_txn *tx, const char *account, cons
 static int has_child(struct store_conn *c, const char *account, const char *uri, int *out,
                      char *err, size_t err_cap)
 {
-    sqlite3_stmt *s = store_stmt(c, STMT_CHILD_COUNT, err, err_cap);
-    if (!s)
-        return STORE_EIO;
-    store_bind_text(s, 1, account, -1);
-    store_bind_text(s, 2, uri, -1);
-    int src = sqlite3_step(s);
-    if (src == SQLITE_ROW)
-        *out = sqlite3_column_int64(s, 0) > 0;
-    store_stmt_done(s);
-    if (src != SQLITE_ROW)
-        return store_sqlite_err(c, src, "counting children", err, err_cap);
-    return STORE_OK;
+    uint64_t n = 0;
+    int rc = store_child_count(c, account, uri, &n, err, err_cap);
+    *out = n > 0;
+    return rc;
 }
 
 static int remove_in(struct store_txn *tx, const char *account, const char *uri, int recursive,
