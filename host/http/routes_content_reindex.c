@@ -79,6 +79,16 @@ static json_t *reindex_result(const struct reindex_run *r, const char *status, u
                      r->warnings);
 }
 
+/* The result so far as JSON text (malloc'd; NULL when out of memory), stored on the task so that
+ * whoever settles it (the pipeline, for a run nobody waits on) reports this shape. */
+static char *reindex_result_text(const struct reindex_run *r, const char *status)
+{
+    json_t *result = reindex_result(r, status, 0, 0, 0, 0);
+    char *text = result ? json_dumps(result, JSON_COMPACT) : NULL;
+    json_decref(result);
+    return text;
+}
+
 struct reindex_busy {
     uint64_t n;
 };
@@ -240,7 +250,12 @@ static int reindex_task_create(struct api_call *c, struct reindex_run *r)
     t.status = "running";
     t.stage = "scanning";
     t.resource_id = r->uri;
-    int rc = store_task_create(c->store, &t, err, sizeof err);
+    char *text = reindex_result_text(r, "running");
+    t.result_json = text;
+    int rc = text ? store_task_create(c->store, &t, err, sizeof err) : STORE_ENOMEM;
+    free(text);
+    if (rc == STORE_ENOMEM)
+        snprintf(err, sizeof err, "out of memory");
     if (rc != STORE_OK) {
         api_store_error(c, rc, r->uri, err);
         return -1;
@@ -253,8 +268,10 @@ static void reindex_fail(struct api_call *c, struct reindex_run *r, const char *
                          const char *what)
 {
     char err[256];
-    if (store_task_update(c->store, r->task_id, "failed", "done", NULL, what, err, sizeof err) !=
-        STORE_OK)
+    char *text = reindex_result_text(r, "failed");
+    int rc = store_task_update(c->store, r->task_id, "failed", "done", text, what, err, sizeof err);
+    free(text);
+    if (rc != STORE_OK)
         snprintf(err, sizeof err, "(the task could not be marked failed either)");
     http_reply_error(c->reply, code, json_pack("{s:s}", "task_id", r->task_id), "reindex of %s: %s",
                      r->uri, what);
@@ -357,7 +374,9 @@ static void reindex_rebuild(struct api_call *c, struct reindex_run *run, int sub
         reindex_fail(c, run, http_error_code_for_plugin(rc), err);
         return;
     }
-    store_task_update(c->store, run->task_id, NULL, "processing", NULL, NULL, err, sizeof err);
+    char *text = reindex_result_text(run, "running");
+    store_task_update(c->store, run->task_id, NULL, "processing", text, NULL, err, sizeof err);
+    free(text);
     json_t *result = NULL;
     int over = reindex_poll(c->req->app, c->store, run, &result, err, sizeof err);
     if (over < 0) {

@@ -6,6 +6,8 @@
 
 #include <jansson.h>
 
+#include "core/clock.h"
+
 int task_is_terminal(const char *status)
 {
     return strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0 ||
@@ -30,6 +32,24 @@ static int settle_visit(void *arg, const struct store_node *node)
                      node->last_error ? node->last_error : "processing failed");
     }
     return 0;
+}
+
+/* An admin_reindex task keeps the result shape its route stored when it queued the jobs, with the
+ * counts filled in; NULL (the caller builds the generic result) when there is none. */
+static char *task_track_reindex_result(const struct store_task *t)
+{
+    if (strcmp(t->task_type, "admin_reindex") != 0 || !t->result_json)
+        return NULL;
+    json_t *r = json_loads(t->result_json, 0, NULL);
+    char *text = NULL;
+    if (json_is_object(r) &&
+        json_object_set_new(r, "status", json_string("completed")) == 0 &&
+        json_object_set_new(r, "rebuilt_records", json_integer(t->jobs_done)) == 0 &&
+        json_object_set_new(r, "failed_records", json_integer(t->jobs_failed)) == 0 &&
+        json_object_set_new(r, "duration_ms", json_integer(clock_wall_ms() - t->created_ms)) == 0)
+        text = json_dumps(r, JSON_COMPACT);
+    json_decref(r);
+    return text;
 }
 
 int task_track_settle(struct store *st, const char *account, const char *task_id,
@@ -57,10 +77,14 @@ int task_track_settle(struct store *st, const char *account, const char *task_id
         rc = STORE_OK; /* the resource was removed meanwhile: nothing is left to wait for */
     }
     if (rc == STORE_OK && s.pending == 0) {
-        json_t *result = json_pack("{s:s, s:s, s:I}", "status", s.failed ? "error" : "success",
-                                   "root_uri", t.resource_id, "failed_nodes", (json_int_t)s.failed);
-        char *text = result ? json_dumps(result, JSON_COMPACT) : NULL;
-        json_decref(result);
+        char *text = task_track_reindex_result(&t);
+        if (!text) {
+            json_t *result = json_pack("{s:s, s:s, s:I}", "status", s.failed ? "error" : "success",
+                                       "root_uri", t.resource_id, "failed_nodes",
+                                       (json_int_t)s.failed);
+            text = result ? json_dumps(result, JSON_COMPACT) : NULL;
+            json_decref(result);
+        }
         char error[600];
         if (s.failed)
             snprintf(error, sizeof error, "%llu nodes failed processing; first: %s",

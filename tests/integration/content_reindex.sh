@@ -38,7 +38,17 @@ case "$(jq_body .result)" in *b.md*) ;; *) fail "sub's overview lost b.md: $(jq_
 post /api/v1/content/reindex "{\"uri\":\"$L/a.md\",\"wait\":false}"
 expect 200 "" "reindex without wait"
 assert_eq accepted "$(jq_body .result.status)" "status without wait"
-[ -n "$(jq_body .result.task_id)" ] || fail "no task_id without wait"
+RT=$(jq_body .result.task_id)
+[ -n "$RT" ] || fail "no task_id without wait"
+for _ in $(seq 1 100); do
+  get "/api/v1/tasks/$RT"
+  [ "$(jq_body .result.status)" = completed ] && break
+  sleep 0.05
+done
+assert_eq completed "$(jq_body .result.status)" "the task of the reindex without wait"
+assert_eq vectors_only "$(jq_body .result.result.mode)" "its result keeps the reindex shape"
+assert_eq completed "$(jq_body .result.result.status)" "its result's status"
+[ "$(jq_body .result.result.rebuilt_records)" -ge 1 ] || fail "its rebuilt_records: $(cat "$WORK/body")"
 ok "semantic_and_vectors regenerates L0/L1 then vectors; wait=false answers accepted with a task_id"
 
 stop_daemon TERM
