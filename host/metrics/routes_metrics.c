@@ -12,6 +12,7 @@
 #include "metrics/metrics_route.h"
 #include "metrics/metrics_text.h"
 #include "pipeline/pipeline.h"
+#include "session/session_engine.h"
 
 static atomic_int metrics_enabled = 1;
 
@@ -253,6 +254,50 @@ static void write_runtime_metrics(FILE *out, struct app *app, struct generation 
     metrics_text_sample(out, "skald_log_lines_dropped_total", (double)log_dropped());
 }
 
+/* Session lanes: by state, the watchdog's classifications and its recoveries (release of a
+ * stuck lane; abort of a stalled call). All zero until background recovery starts the engine. */
+static void write_session_metrics(FILE *out, struct app *app)
+{
+    static const char *const classes[] = {"long_running", "stalled", "stuck"};
+    struct session_lanes_stats st = {0};
+    struct session_engine *e = atomic_load(&app->sessions);
+    if (e)
+        session_lanes_stats(session_engine_lanes(e), &st);
+    metrics_text_family(out, "skald_session_lanes", "gauge",
+                        "Session lanes by state: idle, busy, or the watchdog's last class.");
+    for (int s = 0; s < LANES_STATES; s++)
+        fprintf(out, "skald_session_lanes{state=\"%s\"} %llu\n",
+                session_lanes_state_name((enum lanes_state)s), (unsigned long long)st.by_state[s]);
+    metrics_text_family(out, "skald_session_lane_classifications_total", "counter",
+                        "Busy lanes the watchdog classified, counted on every tick, by class.");
+    const uint64_t counts[] = {st.long_running, st.stalled, st.stuck};
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+        fprintf(out, "skald_session_lane_classifications_total{class=\"%s\"} %llu\n", classes[i],
+                (unsigned long long)counts[i]);
+    const char *req = "skald_session_lane_recoveries_requested_total";
+    metrics_text_family(out, req, "counter",
+                        "Lane recoveries the watchdog started: release_lane for a stuck lane, "
+                        "abort for a stalled call.");
+    fprintf(out, "%s{action=\"release_lane\"} %llu\n%s{action=\"abort\"} %llu\n", req,
+            (unsigned long long)st.released, req, (unsigned long long)st.aborted);
+    const char *done = "skald_session_lane_recoveries_completed_total";
+    metrics_text_family(out, done, "counter",
+                        "Lane recoveries ended, by action and status (aborted: the cancelled call "
+                        "returned; force_released: it did not within abort_settle_ms).");
+    fprintf(out,
+            "%s{action=\"release_lane\",status=\"released\"} %llu\n"
+            "%s{action=\"abort\",status=\"aborted\"} %llu\n"
+            "%s{action=\"abort\",status=\"force_released\"} %llu\n",
+            done, (unsigned long long)st.released, done, (unsigned long long)st.abort_drained, done,
+            (unsigned long long)st.abort_forced);
+    metrics_text_family(out, "skald_session_model_slots", "gauge",
+                        "Model slots of session work ([sessions] max_extractions): busy and max.");
+    fprintf(out,
+            "skald_session_model_slots{state=\"busy\"} %u\n"
+            "skald_session_model_slots{state=\"max\"} %u\n",
+            st.slots_busy, st.slots_max);
+}
+
 static void metrics_handle(struct http_request *req, struct generation *gen, struct http_reply *reply)
 {
     if (!atomic_load(&metrics_enabled)) {
@@ -274,6 +319,7 @@ static void metrics_handle(struct http_request *req, struct generation *gen, str
         write_runtime_metrics(out, req->app, gen);
         rc = write_queue_metrics(out, req, gen) | write_plugin_metrics(out, gen);
     }
+    write_session_metrics(out, req->app);
     metrics_process_write(out, req->app->started_ns);
     if (fclose(out) != 0 || rc != 0) {
         free(text);

@@ -38,6 +38,7 @@ struct session_lane {
 struct lanes_counters {
     uint64_t long_running, stalled, stuck;    /* classifications, every tick */
     uint64_t released, aborted, force_released;
+    uint64_t abort_drained, abort_forced; /* how abort recoveries ended, for /metrics */
     uint64_t late_results_dropped, leases_lost;
 };
 
@@ -360,6 +361,8 @@ int session_lanes_finish(struct session_lanes *l, struct session_run *run)
 {
     pthread_mutex_lock(&l->lock);
     int current = !run->released;
+    if (current && run->abort_requested)
+        l->counters.abort_drained++;
     if (current)
         lane_detach(l, run);
     else
@@ -565,6 +568,7 @@ static void lane_examine(struct session_lanes *l, struct session_lane *lane,
         return;
     /* The call ignored its cancel: the lane is released anyway, its thread left to return. */
     l->counters.force_released++;
+    l->counters.abort_forced++;
     log_warn("session lane %s: cancelled call did not return within %u ms; lane released",
              lane->session_uri, cfg->abort_settle_ms);
     int runner = run->runner;
@@ -731,6 +735,43 @@ json_t *session_lanes_snapshot(struct session_lanes *l, const struct session_con
         (json_int_t)cfg->abort_settle_ms) : NULL;
     pthread_mutex_unlock(&l->lock);
     return out;
+}
+
+const char *session_lanes_state_name(enum lanes_state s)
+{
+    static const char *const names[LANES_STATES] = {"idle", "busy", "long_running", "stalled",
+                                                     "stuck"};
+    return s < LANES_STATES ? names[s] : "unknown";
+}
+
+void session_lanes_stats(struct session_lanes *l, struct session_lanes_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&l->lock);
+    for (size_t b = 0; b < LANES_BUCKETS; b++)
+        for (const struct session_lane *lane = l->buckets[b]; lane; lane = lane->next) {
+            enum lanes_state s = LANES_BUSY;
+            if (lane_idle(lane))
+                s = LANES_IDLE;
+            else if (lane->last_class == LIVENESS_LONG_RUNNING)
+                s = LANES_LONG_RUNNING;
+            else if (lane->last_class == LIVENESS_STALLED)
+                s = LANES_STALLED;
+            else if (lane->last_class == LIVENESS_STUCK)
+                s = LANES_STUCK;
+            out->by_state[s]++;
+        }
+    const struct lanes_counters *c = &l->counters;
+    out->long_running = c->long_running;
+    out->stalled = c->stalled;
+    out->stuck = c->stuck;
+    out->released = c->released;
+    out->aborted = c->aborted;
+    out->abort_drained = c->abort_drained;
+    out->abort_forced = c->abort_forced;
+    out->slots_busy = l->slots_busy;
+    out->slots_max = l->slots_max;
+    pthread_mutex_unlock(&l->lock);
 }
 
 unsigned session_lanes_troubled(struct session_lanes *l)

@@ -145,6 +145,28 @@ void session_lanes_slot_release(struct session_lanes *l);
  * queue depth, generation, classification), the slots and the counters. */
 json_t *session_lanes_snapshot(struct session_lanes *l, const struct session_config *cfg,
                                int64_t now_ns);
+/* For GET /metrics: the lanes by state (idle; busy and not flagged; or the watchdog's last
+ * classification), the classification and recovery counters, the model slots. */
+enum lanes_state {
+    LANES_IDLE,
+    LANES_BUSY,
+    LANES_LONG_RUNNING,
+    LANES_STALLED,
+    LANES_STUCK,
+    LANES_STATES
+};
+struct session_lanes_stats {
+    uint64_t by_state[LANES_STATES];
+    uint64_t long_running, stalled, stuck; /* classifications, every tick */
+    uint64_t released;                     /* stuck lanes released (requested and done at once) */
+    uint64_t aborted;                      /* stalled calls cancelled: abort recoveries requested */
+    uint64_t abort_drained;                /* ... whose run then returned by itself */
+    uint64_t abort_forced;                 /* ... whose lane was released past abort_settle_ms */
+    unsigned slots_busy, slots_max;
+};
+void session_lanes_stats(struct session_lanes *l, struct session_lanes_stats *out);
+const char *session_lanes_state_name(enum lanes_state s);
+
 /* Lanes classified stuck or stalled on the last tick (for is_healthy). */
 unsigned session_lanes_troubled(struct session_lanes *l);
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # GET /metrics: the Prometheus text format that promtool accepts, and counters that move as
-# requests, plugin calls and reloads happen; [server] metrics = off hides it.
+# requests, plugin calls, reloads and session lane recoveries happen; [server] metrics = off
+# hides it.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/session_lib.sh"
 command -v promtool >/dev/null || fail "promtool is not installed (Debian package prometheus; .ci/deps.sh installs it)"
 SCRAPE="$WORK/metrics.txt"
 
@@ -31,14 +33,22 @@ ok "/metrics is text/plain and passes promtool check metrics"
 for f in skald_http_requests_total skald_http_request_duration_seconds skald_http_requests_in_flight \
          skald_queue_items skald_queue_oldest_pending_age_seconds skald_reloads_total \
          skald_config_generation skald_process_resident_memory_bytes skald_process_open_fds \
-         skald_process_threads skald_process_uptime_seconds skald_worker_backlog; do
+         skald_process_threads skald_process_uptime_seconds skald_worker_backlog \
+         skald_session_lanes skald_session_lane_classifications_total \
+         skald_session_lane_recoveries_requested_total skald_session_lane_recoveries_completed_total \
+         skald_session_model_slots; do
   grep -q "^# TYPE $f " "$SCRAPE" || fail "no family $f"
 done
 grep -q '^# TYPE skald_http_request_duration_seconds histogram' "$SCRAPE" || fail "latency is not a histogram"
 at_least "$(metric skald_process_resident_memory_bytes)" 1000000 "RSS"
 at_least "$(metric skald_process_threads)" 4 "threads"
 at_least "$(metric skald_process_open_fds)" 3 "open fds"
-ok "HTTP, queue, reload and process families are there with plausible values"
+for st in idle busy long_running stalled stuck; do
+  grep -q "^skald_session_lanes{state=\"$st\"} [0-9]" "$SCRAPE" || fail "no session lane state $st"
+done
+assert_eq 0 "$(metric 'skald_session_lane_classifications_total{class="stuck"}')" "stuck lanes at start"
+grep -q '^# TYPE skald_session_lane_recoveries_completed_total counter' "$SCRAPE" || fail "recoveries are not a counter"
+ok "HTTP, queue, reload, process and session lane families are there with plausible values"
 
 ready0=$(metric 'skald_http_requests_total{route="/ready",code="200"}')
 health0=$(metric 'skald_http_requests_total{route="/health",code="200"}')
@@ -106,6 +116,38 @@ queued=$(awk '$1 ~ /^skald_queue_items\{topic="[^"]+",state="(pending|leased)"\}
 ok "queue depth by topic and state: $queued items pending or leased while the embedder is slow"
 http POST /api/v1/system/wait '{"timeout":120}' >/dev/null
 assert_eq 200 "$(status)" "system/wait for the slow jobs"
+
+# Session lanes: a lane held by an owner thread that is gone is classified stuck and released; a
+# model call silent past the abort threshold is cancelled, and its run returns.
+stop_daemon TERM
+session_config "stuck_abort_ms = 1500
+abort_settle_ms = 5000"
+start_daemon
+wait_ready
+http POST /api/v1/debug/lanes/dead1/orphan '{}' > /dev/null
+assert_eq 200 "$(status)" "debug orphan"
+wait_counter released 1
+scrape
+at_least "$(metric 'skald_session_lane_classifications_total{class="stuck"}')" 1 "stuck classifications"
+at_least "$(metric 'skald_session_lane_recoveries_requested_total{action="release_lane"}')" 1 "release requested"
+at_least "$(metric 'skald_session_lane_recoveries_completed_total{action="release_lane",status="released"}')" 1 "release completed"
+assert_eq 2 "$(metric 'skald_session_model_slots{state="max"}')" "model slots (max_extractions)"
+ok "a stuck lane: counted as classified stuck, its release requested and completed"
+
+add_msg stall1 "please HANG here"
+T=$(commit stall1)
+wait_counter aborted 1 20
+for _ in $(seq 1 200); do
+  scrape
+  [ "$(metric 'skald_session_lane_recoveries_completed_total{action="abort",status="aborted"}')" -ge 1 ] && break
+  sleep 0.05
+done
+at_least "$(metric 'skald_session_lane_classifications_total{class="stalled"}')" 1 "stalled classifications"
+assert_eq 1 "$(metric 'skald_session_lane_recoveries_requested_total{action="abort"}')" "abort requested"
+assert_eq 1 "$(metric 'skald_session_lane_recoveries_completed_total{action="abort",status="aborted"}')" "abort completed"
+assert_eq 0 "$(metric 'skald_session_lane_recoveries_completed_total{action="abort",status="force_released"}')" "no force release"
+http POST "/api/v1/tasks/$T/cancel" '{}' > /dev/null
+ok "a stalled model call: counted stalled, its abort requested and completed when the call returned"
 
 set_key server metrics off
 kill -HUP "$DAEMON_PID"
