@@ -19,6 +19,16 @@ int ctl_args(int argc, char **argv, const char *usage, const char *shortopts, co
  * errors reported on stderr. Returns the exit code. Takes the body reference. */
 int ctl_run(const struct ctl *c, const char *method, const char *path, json_t *body, const char *pick,
             const char *const *columns);
+/* ctl_run's second half: prints result (taking its reference) when rc is CTL_OK, else err on
+ * stderr. Returns the exit code. */
+int ctl_report(const struct ctl *c, int rc, json_t *result, const char *err, const char *pick,
+               const char *const *columns);
+/* ctl_run for a request that waits server-side for background work: meanwhile the jobs done out
+ * of the jobs known (the queue observer's totals, from just before the request) are shown on
+ * stderr, as a bar redrawn in place on a terminal and as plain lines otherwise. The result and
+ * the exit code are ctl_run's. Takes the body reference. */
+int ctl_run_progress(const struct ctl *c, const char *method, const char *path, json_t *body,
+                     const char *pick, const char *const *columns);
 
 int ctl_cmd_health(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_status(const struct ctl *c, int argc, char **argv);

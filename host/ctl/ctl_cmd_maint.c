@@ -38,6 +38,8 @@ int ctl_cmd_reindex(const struct ctl *c, int argc, char **argv)
         fprintf(stderr, "skaldctl: the URI or mode is not valid UTF-8\n");
         return CTL_USAGE;
     }
+    if (o.wait)
+        return ctl_run_progress(c, "POST", "/api/v1/content/reindex", body, NULL, NULL);
     return ctl_run(c, "POST", "/api/v1/content/reindex", body, NULL, NULL);
 }
 

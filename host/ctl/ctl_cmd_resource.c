@@ -1,9 +1,15 @@
-/* add-resource: a local file through temp_upload, or a public URL, imported by POST /resources. */
+/* add-resource: a local file or directory (zipped) through temp_upload, or a public URL,
+ * imported by POST /resources. */
 #include "ctl_cmd.h"
+#include "ctl_zip.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct resource_opts {
     const char *to;
@@ -22,6 +28,60 @@ static int resource_opt(int opt, const char *arg, void *ctx)
     return 0;
 }
 
+/* Uploads file through temp_upload and sets its temp_file_id in body. */
+static int upload(const struct ctl *c, const char *file, json_t *body)
+{
+    char err[1024];
+    json_t *up;
+    int rc = ctl_upload(c, "/api/v1/resources/temp_upload", file, &up, err, sizeof err);
+    if (rc != CTL_OK) {
+        fprintf(stderr, "skaldctl: %s\n", err);
+        return rc;
+    }
+    json_t *id = json_object_get(up, "temp_file_id");
+    int set = json_is_string(id) ? json_object_set(body, "temp_file_id", id) : -1;
+    json_decref(up);
+    if (set != 0) {
+        fprintf(stderr, "skaldctl: temp_upload answered without a temp_file_id\n");
+        return CTL_SERVER_ERROR;
+    }
+    return CTL_OK;
+}
+
+/* Zips dir into a private temporary folder as NAME.zip (NAME: the directory's own name, which
+ * the server gives the resource root), uploads it and removes it again. */
+static int upload_dir(const struct ctl *c, const char *dir, json_t *body)
+{
+    char real[PATH_MAX], tmp[PATH_MAX], zip_path[PATH_MAX + 300], err[PATH_MAX + 512];
+    if (!realpath(dir, real)) {
+        fprintf(stderr, "skaldctl: %s: %s\n", dir, strerror(errno));
+        return CTL_USAGE;
+    }
+    /* realpath's answer is absolute without a trailing slash: its last segment is the name. */
+    const char *top = strrchr(real, '/') + 1;
+    if (!*top) {
+        fprintf(stderr, "skaldctl: %s: cannot name a resource after the root folder\n", dir);
+        return CTL_USAGE;
+    }
+    const char *tmpdir = getenv("TMPDIR");
+    int n = snprintf(tmp, sizeof tmp, "%s/skaldctl-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (n < 0 || (size_t)n >= sizeof tmp || !mkdtemp(tmp)) {
+        fprintf(stderr, "skaldctl: cannot create a temporary folder: %s\n",
+                n < 0 || (size_t)n >= sizeof tmp ? "TMPDIR too long" : strerror(errno));
+        return CTL_USAGE;
+    }
+    /* Fits: tmp is under PATH_MAX and a name under NAME_MAX. */
+    snprintf(zip_path, sizeof zip_path, "%s/%s.zip", tmp, top);
+    int rc = ctl_zip_dir(real, top, zip_path, err, sizeof err);
+    if (rc != CTL_OK)
+        fprintf(stderr, "skaldctl: %s\n", err);
+    else
+        rc = upload(c, zip_path, body);
+    if ((unlink(zip_path) != 0 && errno != ENOENT) || rmdir(tmp) != 0)
+        fprintf(stderr, "skaldctl: cannot remove %s: %s\n", tmp, strerror(errno));
+    return rc;
+}
+
 int ctl_cmd_add_resource(const struct ctl *c, int argc, char **argv)
 {
     static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
@@ -30,8 +90,8 @@ int ctl_cmd_add_resource(const struct ctl *c, int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct resource_opts o = {0};
     int pos;
-    int rc = ctl_args(argc, argv, "add-resource FILE|URL [--to URI] [--wait]", "t:", longopts, resource_opt, &o,
-                      1, 1, &pos);
+    int rc = ctl_args(argc, argv, "add-resource FILE|DIR|URL [--to URI] [--wait]", "t:", longopts,
+                      resource_opt, &o, 1, 1, &pos);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
     const char *src = argv[pos];
@@ -41,36 +101,25 @@ int ctl_cmd_add_resource(const struct ctl *c, int argc, char **argv)
         fprintf(stderr, "skaldctl: the target URI is not valid UTF-8\n");
         return CTL_USAGE;
     }
-    char err[1024];
+    struct stat st;
     if (is_url) {
         if (json_object_set_new(body, "path", json_string(src)) != 0) {
-            json_decref(body);
             fprintf(stderr, "skaldctl: the URL is not valid UTF-8\n");
-            return CTL_USAGE;
+            rc = CTL_USAGE;
         }
+    } else if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) {
+        rc = upload_dir(c, src, body);
+    } else if (stat(src, &st) == 0 && S_ISREG(st.st_mode)) {
+        rc = upload(c, src, body);
     } else {
-        struct stat st;
-        /* Only regular files are uploaded as they are; a directory would have to be zipped first. */
-        if (stat(src, &st) != 0 || !S_ISREG(st.st_mode)) {
-            json_decref(body);
-            fprintf(stderr, "skaldctl: %s: not a readable regular file\n", src);
-            return CTL_USAGE;
-        }
-        json_t *up;
-        rc = ctl_upload(c, "/api/v1/resources/temp_upload", src, &up, err, sizeof err);
-        if (rc != CTL_OK) {
-            json_decref(body);
-            fprintf(stderr, "skaldctl: %s\n", err);
-            return rc;
-        }
-        json_t *id = json_object_get(up, "temp_file_id");
-        int set = json_is_string(id) ? json_object_set(body, "temp_file_id", id) : -1;
-        json_decref(up);
-        if (set != 0) {
-            json_decref(body);
-            fprintf(stderr, "skaldctl: temp_upload answered without a temp_file_id\n");
-            return CTL_SERVER_ERROR;
-        }
+        fprintf(stderr, "skaldctl: %s: not a readable regular file or directory\n", src);
+        rc = CTL_USAGE;
     }
+    if (rc != CTL_OK) {
+        json_decref(body);
+        return rc;
+    }
+    if (o.wait)
+        return ctl_run_progress(c, "POST", "/api/v1/resources", body, NULL, NULL);
     return ctl_run(c, "POST", "/api/v1/resources", body, NULL, NULL);
 }

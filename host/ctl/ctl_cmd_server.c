@@ -88,7 +88,7 @@ int ctl_cmd_wait(const struct ctl *c, int argc, char **argv)
         fprintf(stderr, "skaldctl: out of memory\n");
         return CTL_SERVER_ERROR;
     }
-    return ctl_run(c, "POST", "/api/v1/system/wait", body, NULL, NULL);
+    return ctl_run_progress(c, "POST", "/api/v1/system/wait", body, NULL, NULL);
 }
 
 int ctl_cmd_task(const struct ctl *c, int argc, char **argv)

@@ -37,13 +37,9 @@ int ctl_args(int argc, char **argv, const char *usage, const char *shortopts, co
     return CTL_OK;
 }
 
-int ctl_run(const struct ctl *c, const char *method, const char *path, json_t *body, const char *pick,
-            const char *const *columns)
+int ctl_report(const struct ctl *c, int rc, json_t *result, const char *err, const char *pick,
+               const char *const *columns)
 {
-    json_t *result;
-    char err[1024];
-    int rc = ctl_call(c, method, path, body, &result, err, sizeof err);
-    json_decref(body);
     if (rc != CTL_OK) {
         fprintf(stderr, "skaldctl: %s\n", err);
         return rc;
@@ -57,4 +53,14 @@ int ctl_run(const struct ctl *c, const char *method, const char *path, json_t *b
     }
     json_decref(result);
     return rc;
+}
+
+int ctl_run(const struct ctl *c, const char *method, const char *path, json_t *body, const char *pick,
+            const char *const *columns)
+{
+    json_t *result;
+    char err[1024];
+    int rc = ctl_call(c, method, path, body, &result, err, sizeof err);
+    json_decref(body);
+    return ctl_report(c, rc, result, err, pick, columns);
 }
