@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# cmake --install into a temporary prefix: the daemon, the plugin checker, the plugins, the ABI
-# header and skald-plugin.pc, the unit, the example config and the man pages land where a
+# cmake --install into a temporary prefix: the daemon, skaldctl, the plugin checker, the plugins,
+# the ABI header and skald-plugin.pc, the unit, the example config and the man pages land where a
 # distribution puts them; the out-of-tree example plugin builds against that prefix with
-# pkg-config, passes the installed skald-plugin-check, and the installed daemon serves with it.
+# pkg-config, passes the installed skald-plugin-check, and the installed daemon serves with it,
+# the installed skaldctl talking to it.
 . "$(dirname "$0")/lib.sh"
 : "${SKALD_SOURCE_DIR:?}" "${SKALD_BUILD_DIR:?}"
 PREFIX="$WORK/prefix"
@@ -11,7 +12,7 @@ cmake --install "$SKALD_BUILD_DIR" --prefix "$PREFIX" > "$WORK/install.out" 2>&1
 pc=$(find "$PREFIX" -name skald-plugin.pc -path '*/pkgconfig/*' | head -n 1)
 [ -n "$pc" ] || fail "no skald-plugin.pc installed"
 libdir=$(dirname "$(dirname "$pc")")
-for f in bin/skald bin/skald-plugin-check include/skald/plugin.h share/skald/skald.service \
+for f in bin/skald bin/skaldctl bin/skald-plugin-check include/skald/plugin.h share/skald/skald.service \
          share/skald/skald.ini share/man/man8/skald.8 share/man/man1/skaldctl.1 share/man/man5/skald.ini.5; do
   [ -f "$PREFIX/$f" ] || fail "$f not installed"
 done
@@ -19,6 +20,8 @@ for p in embed_hash vlm_extractive rerank_lexical vector_flat queue_sqlite queue
   [ -f "$libdir/skald/plugins/$p.so" ] || fail "plugin $p not in ${libdir#$PREFIX/}/skald/plugins"
 done
 [ -x "$PREFIX/bin/skald" ] || fail "bin/skald is not executable"
+"$PREFIX/bin/skaldctl" --help > "$WORK/ctl.out" 2>&1 || { cat "$WORK/ctl.out"; fail "installed skaldctl --help failed"; }
+grep -q '^usage: skaldctl ' "$WORK/ctl.out" || fail "installed skaldctl --help: $(cat "$WORK/ctl.out")"
 grep -q "^ExecStart=$PREFIX/bin/skald " "$PREFIX/share/skald/skald.service" ||
   fail "the installed unit does not run the installed skald: $(grep ExecStart "$PREFIX/share/skald/skald.service")"
 ok "binaries, plugins, header, .pc, unit, example config and man pages installed"
@@ -53,7 +56,10 @@ assert_eq example_embed "$(jq_body .result.plugins[0].name)" "embedding plugin"
 http POST /api/v1/debug/embed '{"texts":["out of tree"]}' >/dev/null
 assert_eq 200 "$(status)" "embed through the example plugin"
 assert_eq 64 "$(jq_body .result.dims)" "dims"
+XDG_CONFIG_HOME="$WORK/no-config" "$PREFIX/bin/skaldctl" -u "$BASE" health > "$WORK/ctl.out" 2>&1 ||
+  { cat "$WORK/ctl.out"; fail "installed skaldctl health against the installed daemon"; }
+grep -qx 'healthy: true' "$WORK/ctl.out" || fail "installed skaldctl health: $(cat "$WORK/ctl.out")"
 stop_daemon TERM
 assert_eq 0 "$DAEMON_EXIT" "exit code"
-ok "the installed daemon loads the example plugin from lib/skald/plugins: /ready 200, embeds"
+ok "the installed daemon loads the example plugin from lib/skald/plugins: /ready 200, embeds; the installed skaldctl reaches it"
 finish
