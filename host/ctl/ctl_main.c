@@ -35,7 +35,7 @@ static const struct command commands[] = {
     {"rm", ctl_cmd_rm, "remove a node"},
     {"mv", ctl_cmd_mv, "move or rename"},
     {"write", ctl_cmd_write, "write a file from -f FILE or stdin"},
-    {"add-resource", ctl_cmd_add_resource, "import a local file or a URL"},
+    {"add-resource", ctl_cmd_add_resource, "import a local file or directory, or a URL"},
     {"find", ctl_cmd_find, "semantic retrieval"},
     {"search", ctl_cmd_search, "retrieval with session context"},
     {"grep", ctl_cmd_grep, "lines matching a pattern under a URI"},
