@@ -2,24 +2,12 @@
 # skaldctl against the real daemon: table and JSON output of a handful of commands, and the exit
 # codes (1 for a server error such as a 404, 2 for a usage error, 3 when the server is down).
 . "$(dirname "$0")/lib.sh"
-: "${SKALDCTL_BIN:?}"
+. "$(dirname "$0")/ctl_lib.sh"
 
 write_config
 start_daemon
 wait_ready
-export SKALD_URL="$BASE"
-unset SKALD_API_KEY
-# The user's own skaldctl.ini must not leak into the test.
-export XDG_CONFIG_HOME="$WORK/no-config"
-
-# ctl ARGS...: runs skaldctl; stdout to $WORK/out, stderr to $WORK/err, the exit code to $RC.
-ctl() {
-  set +e
-  "$SKALDCTL_BIN" "$@" > "$WORK/out" 2> "$WORK/err"
-  RC=$?
-  set -e
-}
-out() { cat "$WORK/out"; }
+ctl_env
 
 ctl health
 assert_eq 0 "$RC" "health exit"

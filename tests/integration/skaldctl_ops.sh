@@ -5,7 +5,7 @@
 # show/cancel, session show; the progress of add-resource --wait, wait and reindex --wait as a bar
 # redrawn in place on a pseudo-terminal and as plain lines otherwise; exit codes 1, 2 and 3.
 . "$(dirname "$0")/lib.sh"
-: "${SKALDCTL_BIN:?}"
+. "$(dirname "$0")/ctl_lib.sh"
 
 # A slow embedder (250 ms a call) keeps jobs queued long enough to watch them and to cancel.
 write_config
@@ -13,18 +13,8 @@ set_key embedding plugin test_embed_slow
 set_key embedding delay_ms 250
 start_daemon
 wait_ready
-export SKALD_URL="$BASE"
-unset SKALD_API_KEY
-export XDG_CONFIG_HOME="$WORK/no-config"
+ctl_env
 
-ctl() {
-  set +e
-  "$SKALDCTL_BIN" "$@" > "$WORK/out" 2> "$WORK/err"
-  RC=$?
-  set -e
-}
-out() { cat "$WORK/out"; }
-err() { cat "$WORK/err"; }
 # on_tty COMMAND...: runs skaldctl on a pseudo-terminal (stdout and stderr both); the terminal's
 # bytes go to $WORK/tty, the exit code to $RC.
 on_tty() {
