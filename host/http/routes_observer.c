@@ -13,6 +13,8 @@
 #include "http/queue_view.h"
 #include "http/router.h"
 #include "plugin/module.h"
+#include "session/session_engine.h"
+#include "session/session_lanes.h"
 
 /* A text table being written. */
 struct table {
@@ -207,6 +209,30 @@ static json_t *observe_simple(const char *name, const char *row)
     return status ? component(name, 1, 0, status) : NULL;
 }
 
+/* The data dir lock and the session lanes: unhealthy while the watchdog sees a lane stalled or
+ * stuck (GET /api/v1/observer/lock lists them). */
+static json_t *observe_lock(struct api_call *c)
+{
+    struct session_engine *e = atomic_load(&c->req->app->sessions);
+    struct session_lanes_stats s = {0};
+    unsigned troubled = 0;
+    if (e) {
+        session_lanes_stats(session_engine_lanes(e), &s);
+        troubled = session_lanes_troubled(session_engine_lanes(e));
+    }
+    char *status = NULL;
+    if (asprintf(&status,
+                 "data dir lock held by pid %d (%s/skald.lock); session lanes: %llu busy, "
+                 "%llu long_running, %llu stalled, %llu stuck",
+                 (int)getpid(), c->req->app->boot.data_dir,
+                 (unsigned long long)s.by_state[LANES_BUSY],
+                 (unsigned long long)s.by_state[LANES_LONG_RUNNING],
+                 (unsigned long long)s.by_state[LANES_STALLED],
+                 (unsigned long long)s.by_state[LANES_STUCK]) < 0)
+        return NULL;
+    return component("lock", troubled == 0, troubled > 0, status);
+}
+
 static void reply_component(struct api_call *c, json_t *comp)
 {
     if (comp)
@@ -233,9 +259,6 @@ static void observer_system(struct http_request *req, struct generation *gen,
     struct api_call c;
     if (api_begin(req, gen, reply, &c) != 0)
         return;
-    char lock_row[256];
-    snprintf(lock_row, sizeof lock_row, "data dir lock held by pid %d (%s/skald.lock)",
-             (int)getpid(), req->app->boot.data_dir);
     struct {
         const char *name;
         json_t *comp;
@@ -243,7 +266,7 @@ static void observer_system(struct http_request *req, struct generation *gen,
         {"queue", observe_queue(&c)},
         {"vikingdb", observe_vikingdb(&c)},
         {"models", observe_models(&c)},
-        {"lock", observe_simple("lock", lock_row)},
+        {"lock", observe_lock(&c)},
         {"retrieval", observe_simple("retrieval", gen->backends[BACKEND_RERANK]
                                                       ? "vector search with rerank"
                                                       : "vector search, no reranker configured")},

@@ -45,6 +45,9 @@ assert_eq archive_overview:started "$(pyq "$LANE[\"last_progress\"]")" "busy lan
 assert_eq "$T" "$(pyq "$LANE[\"task_id\"]")" "busy lane task"
 pyq "$LANE[\"age_ms\"] >= 0 and $LANE[\"owner\"][\"alive\"]" | grep -q true || fail "age and live owner: $(cat "$WORK/body")"
 [[ "$(pyq 'b["result"]["status"]')" == *"/stall1"* ]] || fail "status table without the lane"
+http GET /api/v1/observer/system > /dev/null
+pyq 'sum(map(int, __import__("re").search(r"session lanes: (\d+) busy, (\d+) long_running, (\d+) stalled, (\d+) stuck", b["result"]["components"]["lock"]["status"]).groups())) >= 1' | grep -q true ||
+  fail "observer/system's lock component does not count the busy lane: $(cat "$WORK/body")"
 for _ in $(seq 1 100); do
   http GET /api/v1/observer/lock > /dev/null
   [ "$(pyq "$LANE[\"queue_depth\"]")" -ge 1 ] && break
