@@ -9,21 +9,18 @@
 
 #include <skald/plugin.h>
 
+#include "plugin_sqlite.h"
 #include "plugin_util.h"
 #include "queue_sqlite_db.h"
 
 #define LOCK_POLL_NS (20 * 1000000L)
-#define BUSY_SLEEP_MAX_NS (20 * 1000000L)
 
 struct queue_sqlite {
     const struct skald_host *host;
     pthread_mutex_t lock; /* one call at a time on the connection and its statements */
     struct qs_db qdb;
-    int64_t busy_timeout_ms;
-    /* Set while a call holds lock, so the busy handler can honour its deadline and cancel flag. */
-    const struct skald_call_ctx *call;
-    int64_t busy_since_ns;
-    int busy_abort_rc; /* non-zero when the busy handler gave up because of the call's ctx */
+    /* Its call is set while a call holds lock, so waits for a lock honour its deadline. */
+    struct plugin_sqlite_busy busy;
 };
 
 static const char *const config_keys[] = {"plugin", "file", "synchronous", "busy_timeout_ms",
@@ -41,29 +38,6 @@ static int topic_valid(const char *topic)
             return 0;
     }
     return len > 0;
-}
-
-/* Waits for another connection's lock in short sleeps, giving up at busy_timeout_ms or as soon
- * as the current call's deadline passes or it is cancelled. */
-static int busy_wait(void *arg, int count)
-{
-    struct queue_sqlite *q = arg;
-    int64_t now = q->host->now_monotonic_ns();
-    if (count == 0)
-        q->busy_since_ns = now;
-    if (q->call) {
-        int rc = skald_call_check(q->call, now);
-        if (rc != SKALD_OK) {
-            q->busy_abort_rc = rc;
-            return 0;
-        }
-    }
-    if (now - q->busy_since_ns >= q->busy_timeout_ms * 1000000LL)
-        return 0;
-    long sleep_ns = 1000000L << (count < 5 ? count : 5);
-    struct timespec ts = {0, sleep_ns < BUSY_SLEEP_MAX_NS ? sleep_ns : BUSY_SLEEP_MAX_NS};
-    nanosleep(&ts, NULL);
-    return 1;
 }
 
 /* Checks ctx and takes the instance lock, re-checking ctx while another call holds it. */
@@ -86,14 +60,13 @@ static int enter(struct queue_sqlite *q, const struct skald_call_ctx *ctx)
         if (lrc != ETIMEDOUT)
             return plugin_call_fail(ctx, SKALD_EINTERNAL, "queue lock: %s", strerror(lrc));
     }
-    q->call = ctx;
-    q->busy_abort_rc = 0;
+    plugin_sqlite_busy_call(&q->busy, ctx);
     return SKALD_OK;
 }
 
 static void leave(struct queue_sqlite *q)
 {
-    q->call = NULL;
+    plugin_sqlite_busy_call(&q->busy, NULL);
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -101,11 +74,7 @@ static void leave(struct queue_sqlite *q)
 static int sql_fail(struct queue_sqlite *q, const struct skald_call_ctx *ctx, int src,
                     const char *what)
 {
-    if (q->busy_abort_rc == SKALD_ETIMEDOUT)
-        return plugin_call_fail(ctx, SKALD_ETIMEDOUT, "%s: call deadline exceeded", what);
-    if (q->busy_abort_rc == SKALD_ECANCELLED)
-        return plugin_call_fail(ctx, SKALD_ECANCELLED, "%s: call cancelled", what);
-    return plugin_call_fail(ctx, qs_status(src), "%s: %s", what, sqlite3_errmsg(q->qdb.db));
+    return plugin_sqlite_fail(&q->busy, q->qdb.db, ctx, src, what);
 }
 
 static sqlite3_stmt *stmt(struct queue_sqlite *q, enum qs_stmt which)
@@ -193,14 +162,13 @@ static int create(const struct skald_host *host, void **instance, char *err, siz
         return plugin_fail(err, err_cap, SKALD_ENOMEM, "out of memory");
     }
     q->host = host;
-    q->busy_timeout_ms = (int64_t)busy_ms;
     rc = qs_db_open(&q->qdb, path, sync_full, (int)busy_ms, err, err_cap);
     free(path);
     if (rc != SKALD_OK) {
         free(q);
         return rc;
     }
-    sqlite3_busy_handler(q->qdb.db, busy_wait, q);
+    plugin_sqlite_busy_install(q->qdb.db, &q->busy, host, (int64_t)busy_ms);
     pthread_mutex_init(&q->lock, NULL);
     *instance = q;
     return SKALD_OK;

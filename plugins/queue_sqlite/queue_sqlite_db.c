@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin_sqlite.h"
 #include "plugin_util.h"
 
 /* state: 0 pending, 1 leased, 2 dead (enum skald_queue_state). The partial unique index is the
@@ -74,34 +75,9 @@ static const char *const stmt_sql[QS_STMT_COUNT] = {
     [QS_EXPORT] = "SELECT " QS_ITEM_COLUMNS " FROM items WHERE id > ?1 ORDER BY id LIMIT ?2",
 };
 
-int qs_status(int sqlite_rc)
-{
-    switch (sqlite_rc & 0xff) {
-    case SQLITE_OK:
-    case SQLITE_ROW:
-    case SQLITE_DONE:
-        return SKALD_OK;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return SKALD_EBUSY;
-    case SQLITE_NOMEM:
-        return SKALD_ENOMEM;
-    case SQLITE_FULL:
-    case SQLITE_IOERR:
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-        return SKALD_EIO;
-    default:
-        return SKALD_EINTERNAL;
-    }
-}
-
 static int qs_fail(struct qs_db *qdb, int sqlite_rc, const char *what, char *err, size_t err_cap)
 {
-    int rc = plugin_fail(err, err_cap, qs_status(sqlite_rc), "%s: %s", what,
+    int rc = plugin_fail(err, err_cap, plugin_sqlite_status(sqlite_rc), "%s: %s", what,
                          qdb->db ? sqlite3_errmsg(qdb->db) : sqlite3_errstr(sqlite_rc));
     qs_db_close(qdb);
     return rc;

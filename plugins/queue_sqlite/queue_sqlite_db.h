@@ -49,9 +49,6 @@ int qs_db_open(struct qs_db *qdb, const char *path, int synchronous_full, int bu
                char *err, size_t err_cap);
 void qs_db_close(struct qs_db *qdb);
 
-/* The skald status for an SQLite result code. */
-int qs_status(int sqlite_rc);
-
 /* Fills item from the current row of QS_ITEMS_BY_IDS or QS_EXPORT; valid until the next step. */
 void qs_row_item(sqlite3_stmt *stmt, struct skald_queue_item *item);
 

@@ -1,12 +1,10 @@
 #include "vf_store.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "plugin_util.h"
 
 #define VF_BUSY_TIMEOUT_MS 5000
-#define VF_BUSY_SLEEP_MAX_NS (20 * 1000000L)
 /* Rows between deadline checks while catching up. */
 #define VF_ROWS_PER_CHECK 4096
 
@@ -22,62 +20,10 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS records_id ON records(id);"
     "CREATE TABLE IF NOT EXISTS settings(name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
-static int status_of(int src)
-{
-    switch (src & 0xff) {
-    case SQLITE_OK:
-    case SQLITE_ROW:
-    case SQLITE_DONE:
-        return SKALD_OK;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return SKALD_EBUSY;
-    case SQLITE_NOMEM:
-        return SKALD_ENOMEM;
-    case SQLITE_FULL:
-    case SQLITE_IOERR:
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-        return SKALD_EIO;
-    default:
-        return SKALD_EINTERNAL;
-    }
-}
-
 static int sql_fail(struct vf_store *store, const struct skald_call_ctx *ctx, int src,
                     const char *what)
 {
-    if (store->busy_abort_rc == SKALD_ETIMEDOUT)
-        return plugin_call_fail(ctx, SKALD_ETIMEDOUT, "%s: call deadline exceeded", what);
-    if (store->busy_abort_rc == SKALD_ECANCELLED)
-        return plugin_call_fail(ctx, SKALD_ECANCELLED, "%s: call cancelled", what);
-    return plugin_call_fail(ctx, status_of(src), "%s: %s", what, sqlite3_errmsg(store->db));
-}
-
-/* Waits for another connection's lock in short sleeps, up to VF_BUSY_TIMEOUT_MS or until the
- * current call's deadline passes or it is cancelled. */
-static int busy_wait(void *arg, int count)
-{
-    struct vf_store *store = arg;
-    int64_t now = store->host->now_monotonic_ns();
-    if (count == 0)
-        store->busy_since_ns = now;
-    if (store->call) {
-        int rc = skald_call_check(store->call, now);
-        if (rc != SKALD_OK) {
-            store->busy_abort_rc = rc;
-            return 0;
-        }
-    }
-    if (now - store->busy_since_ns >= store->busy_timeout_ms * 1000000LL)
-        return 0;
-    long sleep_ns = 1000000L << (count < 5 ? count : 5);
-    struct timespec ts = {0, sleep_ns < VF_BUSY_SLEEP_MAX_NS ? sleep_ns : VF_BUSY_SLEEP_MAX_NS};
-    nanosleep(&ts, NULL);
-    return 1;
+    return plugin_sqlite_fail(&store->busy, store->db, ctx, src, what);
 }
 
 static int run(sqlite3_stmt *s)
@@ -118,7 +64,7 @@ static int check_dims(struct vf_store *store, const char *path, uint32_t dims, c
     }
     sqlite3_finalize(s);
     if (src != SQLITE_OK)
-        return plugin_fail(err, err_cap, status_of(src), "%s: %s", path,
+        return plugin_fail(err, err_cap, plugin_sqlite_status(src), "%s: %s", path,
                            sqlite3_errmsg(store->db));
     if (stored != dims)
         return plugin_fail(err, err_cap, SKALD_EINVAL,
@@ -156,13 +102,12 @@ int vf_store_open(struct vf_store *store, const struct skald_host *host, const c
 {
     memset(store, 0, sizeof *store);
     store->host = host;
-    store->busy_timeout_ms = VF_BUSY_TIMEOUT_MS;
     int src = sqlite3_open_v2(path, &store->db,
                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                               NULL);
     if (src == SQLITE_OK) {
         sqlite3_extended_result_codes(store->db, 1);
-        sqlite3_busy_handler(store->db, busy_wait, store);
+        plugin_sqlite_busy_install(store->db, &store->busy, host, VF_BUSY_TIMEOUT_MS);
         /* WAL + NORMAL: a committed write survives a process kill; readers never block writers. */
         src = sqlite3_exec(store->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
                            NULL, NULL, NULL);
@@ -173,7 +118,7 @@ int vf_store_open(struct vf_store *store, const struct skald_host *host, const c
         src = prepare_all(store);
     int rc = SKALD_OK;
     if (src != SQLITE_OK)
-        rc = plugin_fail(err, err_cap, status_of(src), "%s: %s", path,
+        rc = plugin_fail(err, err_cap, plugin_sqlite_status(src), "%s: %s", path,
                          store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(src));
     else
         rc = check_dims(store, path, dims, err, err_cap);
@@ -194,8 +139,7 @@ void vf_store_close(struct vf_store *store)
 
 void vf_store_set_call(struct vf_store *store, const struct skald_call_ctx *ctx)
 {
-    store->call = ctx;
-    store->busy_abort_rc = 0;
+    plugin_sqlite_busy_call(&store->busy, ctx);
 }
 
 int vf_store_begin(struct vf_store *store, const struct skald_call_ctx *ctx)

@@ -11,15 +11,14 @@
 
 #include <skald/plugin.h>
 
+#include "plugin_sqlite.h"
+
 struct vf_store {
     sqlite3 *db;
     sqlite3_stmt *begin, *commit, *rollback, *append, *supersede, *since;
     const struct skald_host *host;
-    int64_t busy_timeout_ms;
-    /* The call using the store, so the busy handler can honour its deadline and cancel flag. */
-    const struct skald_call_ctx *call;
-    int64_t busy_since_ns;
-    int busy_abort_rc;
+    /* Its call is the one using the store, so waits for a lock honour its deadline. */
+    struct plugin_sqlite_busy busy;
 };
 
 /* One row of the log, borrowed during the row callback. */
