@@ -1,18 +1,16 @@
 /* queue_memory: the volatile queue. The same semantics as queue_sqlite, kept in memory under one
  * mutex; nothing survives the process. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <skald/plugin.h>
 
 #include "mq_store.h"
+#include "plugin_queue.h"
 #include "plugin_util.h"
 
-#define LOCK_POLL_NS (20 * 1000000L)
 
 struct queue_memory {
     const struct skald_host *host;
@@ -22,40 +20,10 @@ struct queue_memory {
 
 static const char *const config_keys[] = {"plugin", NULL};
 
-static int topic_valid(const char *topic)
-{
-    if (!topic)
-        return 0;
-    size_t len = 0;
-    for (const char *c = topic; *c; c++, len++) {
-        int ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-                 (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
-        if (!ok || len >= 64)
-            return 0;
-    }
-    return len > 0;
-}
-
 /* Checks ctx and takes the lock, re-checking ctx while another call holds it. */
 static int enter(struct queue_memory *q, const struct skald_call_ctx *ctx)
 {
-    for (;;) {
-        int rc = skald_call_check(ctx, q->host->now_monotonic_ns());
-        if (rc != SKALD_OK)
-            return rc;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += LOCK_POLL_NS;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        int lrc = pthread_mutex_timedlock(&q->lock, &until);
-        if (lrc == 0)
-            return SKALD_OK;
-        if (lrc != ETIMEDOUT)
-            return plugin_call_fail(ctx, SKALD_EINTERNAL, "queue lock: %s", strerror(lrc));
-    }
+    return plugin_queue_lock(&q->lock, q->host, ctx);
 }
 
 /* Squeezes the store after a call and drops the lock. */
@@ -110,15 +78,9 @@ static int enqueue(void *instance, const struct skald_call_ctx *ctx,
                    const struct skald_queue_new_item *items, size_t n, int64_t *ids_out)
 {
     struct queue_memory *q = instance;
-    int rc = skald_call_check(ctx, q->host->now_monotonic_ns());
+    int rc = plugin_queue_check_new(ctx, q->host, items, n);
     if (rc != SKALD_OK)
         return rc;
-    for (size_t i = 0; i < n; i++) {
-        if (!topic_valid(items[i].topic))
-            return plugin_call_fail(ctx, SKALD_EINVAL, "item %zu: invalid topic", i);
-        if (!items[i].payload && items[i].payload_len)
-            return plugin_call_fail(ctx, SKALD_EINVAL, "item %zu: payload is NULL", i);
-    }
     if (n == 0)
         return SKALD_OK;
     if ((rc = enter(q, ctx)) != SKALD_OK)
@@ -152,13 +114,9 @@ static int lease(void *instance, const struct skald_call_ctx *ctx, const char *t
     struct queue_memory *q = instance;
     if (n_leased)
         *n_leased = 0;
-    int rc = skald_call_check(ctx, q->host->now_monotonic_ns());
+    int rc = plugin_queue_check_lease(ctx, q->host, topic_name, owner, lease_ms);
     if (rc != SKALD_OK)
         return rc;
-    if (!topic_valid(topic_name))
-        return plugin_call_fail(ctx, SKALD_EINVAL, "lease: invalid topic");
-    if (!owner || lease_ms <= 0)
-        return plugin_call_fail(ctx, SKALD_EINVAL, "lease: owner and a positive lease_ms needed");
     if (max_items == 0)
         return SKALD_OK;
     if ((rc = enter(q, ctx)) != SKALD_OK)
@@ -391,18 +349,9 @@ static int import_items(void *instance, const struct skald_call_ctx *ctx,
                         const struct skald_queue_import_item *items, size_t n)
 {
     struct queue_memory *q = instance;
-    int rc = skald_call_check(ctx, q->host->now_monotonic_ns());
+    int rc = plugin_queue_check_import(ctx, q->host, items, n);
     if (rc != SKALD_OK)
         return rc;
-    for (size_t i = 0; i < n; i++) {
-        if (!topic_valid(items[i].topic))
-            return plugin_call_fail(ctx, SKALD_EINVAL, "import item %zu: invalid topic", i);
-        if (!items[i].payload && items[i].payload_len)
-            return plugin_call_fail(ctx, SKALD_EINVAL, "import item %zu: payload is NULL", i);
-        if ((unsigned)items[i].state > SKALD_QUEUE_DEAD)
-            return plugin_call_fail(ctx, SKALD_EINVAL, "import item %zu: unknown state %d", i,
-                                    (int)items[i].state);
-    }
     if (n == 0)
         return SKALD_OK;
     if ((rc = enter(q, ctx)) != SKALD_OK)
