@@ -28,9 +28,6 @@
 #include "store/store.h"
 
 #define EXIT_USAGE 2
-/* Threads that run pipeline jobs, half leaning to summaries and half to embedding; model-bound
- * work is capped here, separately from requests. */
-#define PIPELINE_THREADS 4
 /* After the shutdown deadline: how long cancelled calls get to return, and answers to be sent. */
 #define SHUTDOWN_GRACE_NS (300 * 1000000LL)
 #define MAX_OVERRIDES 64
@@ -120,6 +117,7 @@ static int app_init(struct app *app, const struct config *cfg, char *err, size_t
     }
     app->boot.listen_port = cfg->server.listen_port;
     app->boot.workers = cfg->server.workers;
+    app->boot.pipeline_threads = cfg->server.pipeline_threads;
     app->boot.auth_mode = cfg->server.auth_mode;
     app->started_ns = clock_monotonic_ns();
     snprintf(app->lease_owner_prefix, sizeof app->lease_owner_prefix, "skald:%ld:%lld:",
@@ -156,7 +154,7 @@ static int run_daemon(struct app *app, struct config *cfg)
         return 1;
     }
     if (waiters_start(app, &app->waiters, err, sizeof err) != 0 ||
-        pipeline_start(app, PIPELINE_THREADS, &app->pipeline, err, sizeof err) != 0) {
+        pipeline_start(app, cfg->server.pipeline_threads, &app->pipeline, err, sizeof err) != 0) {
         log_error("%s", err);
         config_free(cfg);
         if (app->waiters) {

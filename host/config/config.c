@@ -336,6 +336,10 @@ static int apply_server_key(struct server_config *s, const struct raw_entry *e, 
         if (parse_uint(v, 1, 256, &n) != 0)
             return config_error(ec, e->line, "server", k, "'%s' is not a whole number from 1 to 256", v);
         s->workers = (unsigned)n;
+    } else if (strcmp(k, "pipeline_threads") == 0) {
+        if (parse_uint(v, 2, 64, &n) != 0)
+            return config_error(ec, e->line, "server", k, "'%s' is not a whole number from 2 to 64", v);
+        s->pipeline_threads = (unsigned)n;
     } else if (strcmp(k, "shutdown_timeout") == 0) {
         if (parse_uint(v, 1, 3600, &n) != 0)
             return config_error(ec, e->line, "server", k, "'%s' is not a number of seconds from 1 to 3600", v);
@@ -418,6 +422,7 @@ static int build_config(struct raw_config *raw, const char *abs_path, const char
     s->data_dir = config_path_join(cfg_dir, "data");
     s->plugin_dir = strdup(SKALD_DEFAULT_PLUGIN_DIR);
     s->workers = 4;
+    s->pipeline_threads = 4;
     s->shutdown_timeout_s = 10;
     s->max_body = 10ULL * 1024 * 1024;
     s->call_timeout_s = 30;

@@ -31,6 +31,7 @@ struct server_config {
     uint16_t listen_port;
     char *data_dir;              /* absolute */
     unsigned workers;
+    unsigned pipeline_threads;   /* threads running pipeline jobs; each keeps one call in flight */
     unsigned shutdown_timeout_s;
     char *plugin_dir;            /* absolute */
     uint64_t max_body;           /* bytes */

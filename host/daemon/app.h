@@ -28,7 +28,7 @@ struct app {
     const char *config_path;                 /* as given on the command line */
     const struct config_override *overrides; /* -o options, borrowed from main */
     size_t n_overrides;
-    struct server_config boot;               /* restart-only keys as started: listen, data_dir, workers, auth mode */
+    struct server_config boot;               /* restart-only keys as started: listen, data_dir, workers, pipeline_threads, auth mode */
 
     struct runtime runtime;
     struct workers *workers;

@@ -29,7 +29,7 @@ static const char *control_phase(const struct app *app)
     return r == RECOVERY_DONE || r == RECOVERY_FAILED ? NOTIFY_PHASE_SERVING : NOTIFY_PHASE_RECOVERING;
 }
 
-/* Keys bound at startup (the socket, the lock, the thread count) cannot change in place. */
+/* Keys bound at startup (the socket, the lock, the thread counts) cannot change in place. */
 static int restart_only_changed(const struct app *app, const struct config *cfg, char *err,
                                 size_t err_cap)
 {
@@ -41,6 +41,8 @@ static int restart_only_changed(const struct app *app, const struct config *cfg,
         key = "data_dir";
     else if (now->workers != next->workers)
         key = "workers";
+    else if (now->pipeline_threads != next->pipeline_threads)
+        key = "pipeline_threads";
     else if (now->auth_mode != next->auth_mode)
         section = "auth", key = "mode";
     if (!key)

@@ -75,6 +75,7 @@ static void defaults_and_relative_paths(void **state)
     assert_string_equal(cfg->server.listen_host, "127.0.0.1");
     assert_int_equal(cfg->server.listen_port, 1933);
     assert_int_equal(cfg->server.workers, 4);
+    assert_int_equal(cfg->server.pipeline_threads, 4);
     assert_int_equal(cfg->server.shutdown_timeout_s, 10);
     assert_false(cfg->backends[BACKEND_RERANK].present);
     const struct backend_config *e = &cfg->backends[BACKEND_EMBEDDING];
@@ -113,6 +114,9 @@ static void errors_name_file_line_section_key(void **state)
     char text[1024];
     snprintf(text, sizeof text, "[server]\nworkers = abc\n%s", good_backends);
     expect_error(text, NULL, 0, (const char *[]){"skald.ini:2:", "[server]", "workers", "abc", NULL});
+    snprintf(text, sizeof text, "[server]\npipeline_threads = 1\n%s", good_backends);
+    expect_error(text, NULL, 0,
+                 (const char *[]){"skald.ini:2:", "[server]", "pipeline_threads", "2 to 64", NULL});
     snprintf(text, sizeof text, "[server]\nfoo = 1\n%s", good_backends);
     expect_error(text, NULL, 0, (const char *[]){"skald.ini:2:", "[server]", "foo", "unknown key", NULL});
     snprintf(text, sizeof text, "%s[bogus]\nx = 1\n", good_backends);

@@ -30,6 +30,14 @@ jq_body .error.message | grep -q "requires a restart" || fail "restart-only key 
 ok "changing a restart-only key fails the reload and says so"
 
 set_key server listen "127.0.0.1:$PORT"
+set_key server pipeline_threads 6
+http POST /api/v1/system/reload '{}' >/dev/null
+assert_eq 400 "$(status)" "pipeline_threads changed"
+jq_body .error.message | grep -q "pipeline_threads: changing it requires a restart" ||
+  fail "pipeline_threads message"
+ok "changing pipeline_threads fails the reload and says so"
+
+set_key server pipeline_threads 4
 http POST /api/v1/system/reload '{}' >/dev/null
 assert_eq 200 "$(status)" "reload of a fixed config"
 assert_eq 2 "$(jq_body .result.generation)" "generation after the fix"
