@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/rescan.h"
 #include "session/session_engine.h"
 #include "session/session_recover.h"
@@ -89,12 +90,12 @@ static void recovery_task(void *arg)
      * above takes every owner's leases, which must not include ours. */
     atomic_store(&app->store, st);
     recovery_sessions(app, st);
-    if (recovery_rescan(app, st, err, sizeof err) != 0) {
+    int rc = recovery_rescan(app, st, err, sizeof err);
+    if (rc != 0)
         log_error("recovery: rescanning unfinished work: %s", err);
-        atomic_store(&app->recovery, RECOVERY_FAILED);
-        return;
-    }
-    atomic_store(&app->recovery, RECOVERY_DONE);
+    atomic_store(&app->recovery, rc == 0 ? RECOVERY_DONE : RECOVERY_FAILED);
+    /* The pipeline waits for the end of recovery before it leases anything. */
+    pipeline_wake(app->pipeline);
 }
 
 void recovery_schedule(struct app *app)

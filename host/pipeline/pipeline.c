@@ -415,7 +415,10 @@ static void *pipeline_thread(void *arg)
         pthread_mutex_lock(&p->lock);
         unsigned seq = p->wake_seq;
         pthread_mutex_unlock(&p->lock);
-        struct store *st = atomic_load(&app->store);
+        /* Nothing is leased before recovery has re-queued unfinished work: the queue merges a
+         * re-queued job only into a pending twin, so a job leased meanwhile would run twice. */
+        int recovering = atomic_load(&app->recovery) == RECOVERY_RUNNING;
+        struct store *st = recovering ? NULL : atomic_load(&app->store);
         struct generation *gen = st ? runtime_acquire(&app->runtime) : NULL;
         size_t done = 0;
         if (gen) {
