@@ -113,6 +113,10 @@ static int rescan_visit(void *arg, const struct store_node *node)
     }
     if (c->scope == RESCAN_UNFINISHED && (!vectors_open || rescan_parent_pending(c, node)))
         return 0;
+    /* A directory without L0 and L1 (a vectors_only import's) has no text to embed: a job would
+     * only cost a queue item, a lease, a state write and an ack. */
+    if (node->kind == STORE_DIR && !node->l0 && !node->l1)
+        return 0;
     return rescan_add(c, JOB_EMBED, node->account, node->uri) != SKALD_OK;
 }
 
