@@ -154,6 +154,23 @@ static int embed_store(const struct pipeline_env *env, const struct job *jobs,
     return rc;
 }
 
+int embed_jobs_done(const struct pipeline_env *env, const struct job *jobs, size_t n, char *err,
+                    size_t err_cap)
+{
+    struct store_state_update *done = calloc(n ? n : 1, sizeof *done);
+    if (!done) {
+        snprintf(err, err_cap, "out of memory");
+        return SKALD_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        done[i] = (struct store_state_update){jobs[i].account, jobs[i].uri, 1, STORE_PROC_DONE, NULL};
+    /* One write for the whole batch: per-node commits would cost more than the embedding. */
+    int rc = store_set_states(env->store, done, n, NULL, err, err_cap) == STORE_OK ? SKALD_OK
+                                                                                   : SKALD_EIO;
+    free(done);
+    return rc;
+}
+
 int embed_jobs_run(const struct pipeline_env *env, const struct job *jobs, size_t n, char *err,
                    size_t err_cap)
 {
@@ -162,20 +179,6 @@ int embed_jobs_run(const struct pipeline_env *env, const struct job *jobs, size_
     int rc = embed_collect(env, jobs, n, &texts, &n_texts, err, err_cap);
     if (rc == SKALD_OK && n_texts > 0)
         rc = embed_store(env, jobs, texts, n_texts, err, err_cap);
-    if (rc == SKALD_OK) {
-        struct store_state_update *done = calloc(n, sizeof *done);
-        if (!done) {
-            snprintf(err, err_cap, "out of memory");
-            rc = SKALD_ENOMEM;
-        }
-        for (size_t i = 0; done && i < n; i++)
-            done[i] = (struct store_state_update){jobs[i].account, jobs[i].uri, 1, STORE_PROC_DONE,
-                                                  NULL};
-        /* One commit for the whole batch: per-node commits would cost more than the embedding. */
-        if (done && store_set_states(env->store, done, n, NULL, err, err_cap) != STORE_OK)
-            rc = SKALD_EIO;
-        free(done);
-    }
     for (size_t i = 0; i < n_texts; i++) {
         free(texts[i].text);
         free(texts[i].metadata);

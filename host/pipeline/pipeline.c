@@ -19,6 +19,9 @@
  * directory has two texts, a file one) fill several calls of up to 64 texts, not one and a bit. */
 #define PIPELINE_SEMANTIC_LEASE 1
 #define PIPELINE_EMBED_LEASE 128
+/* At most this many calls' worth of embed jobs per lease: enough to amortise the lease, store
+ * commit and ack, few enough that a max_batch 1 provider does not hold 128 jobs for 128 calls. */
+#define PIPELINE_EMBED_CALLS_PER_LEASE 8
 /* An idle thread looks at the queue this often even when nobody wakes it (items whose
  * not_before has come, leases that expired elsewhere). */
 #define PIPELINE_IDLE_POLL_MS 200
@@ -214,11 +217,12 @@ static void pipeline_outcome(struct pipeline *p, const struct pipeline_env *env,
         log_warn("pipeline: parking job %lld: %s", (long long)lj->id, err);
 }
 
-/* A whole batch succeeded: one ack call for every valid job; a payload that was no job is parked
- * as dead on its own. */
+/* A whole batch was embedded and stored: its nodes marked done, its jobs counted on their tasks
+ * and those tasks settled, all in one store commit, then one ack call for every valid job. A
+ * payload that was no job is parked as dead on its own. */
 static void pipeline_ack_batch(struct pipeline *p, const struct pipeline_env *env,
                                struct plugin_instance *queue, const struct leased_job *items,
-                               size_t n)
+                               size_t n, const struct job *jobs, size_t n_jobs)
 {
     int64_t ids[PIPELINE_EMBED_LEASE];
     size_t n_ids = 0;
@@ -228,20 +232,12 @@ static void pipeline_ack_batch(struct pipeline *p, const struct pipeline_env *en
         else
             pipeline_outcome(p, env, queue, &items[i], SKALD_EINVAL, items[i].decode_error);
     }
-    char err[512];
-    atomic_int never = 0;
-    struct skald_call_ctx ctx = {sizeof ctx, 0, clock_monotonic_ns() + 30000000000LL, &never, err,
-                                 sizeof err};
-    const struct skald_queue_ops *q = plugin_instance_ops(queue, queue);
-    atomic_fetch_add(&p->processed[1], n_ids);
-    /* Every job's task counted in one transaction, then each task settled once, all before the
-     * ack: a reindex that sees the queue idle must see these counts too. */
     struct store_task_delta deltas[PIPELINE_EMBED_LEASE];
     const struct job *settle[PIPELINE_EMBED_LEASE];
     size_t n_deltas = 0, n_settle = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct job *j = &items[i].job;
-        if (!items[i].valid || !j->task_id[0])
+    for (size_t i = 0; i < n_jobs; i++) {
+        const struct job *j = &jobs[i];
+        if (!j->task_id[0])
             continue;
         deltas[n_deltas++] = (struct store_task_delta){j->task_id, 0, 1, 0};
         size_t k = 0;
@@ -250,14 +246,39 @@ static void pipeline_ack_batch(struct pipeline *p, const struct pipeline_env *en
         if (k == n_settle)
             settle[n_settle++] = j;
     }
-    if (n_deltas && store_task_progress_many(env->store, deltas, n_deltas, err, sizeof err) != STORE_OK)
-        log_warn("pipeline: task progress of %zu jobs: %s", n_deltas, err);
-    for (size_t k = 0; k < n_settle; k++)
-        if (task_track_settle(env->store, settle[k]->account, settle[k]->task_id, 0, NULL, err,
-                              sizeof err) != STORE_OK)
-            log_warn("pipeline: task %s: %s", settle[k]->task_id, err);
-    if (n_ids && q->ack(queue->handle, &ctx, ids, n_ids, p->owner, NULL) != SKALD_OK)
-        log_warn("pipeline: ack of %zu embedding jobs: %s", n_ids, err);
+    /* States, counts and settles in one commit, all before the ack: a reindex that sees the
+     * queue idle must see these counts too. */
+    char err[512], end_err[512];
+    int rc = store_batch_begin(env->store, err, sizeof err) == STORE_OK ? SKALD_OK : SKALD_EIO;
+    if (rc == SKALD_OK) {
+        rc = embed_jobs_done(env, jobs, n_jobs, err, sizeof err);
+        if (rc == SKALD_OK && n_deltas &&
+            store_task_progress_many(env->store, deltas, n_deltas, err, sizeof err) != STORE_OK)
+            rc = SKALD_EIO;
+        for (size_t k = 0; rc == SKALD_OK && k < n_settle; k++)
+            if (task_track_settle(env->store, settle[k]->account, settle[k]->task_id, 0, NULL,
+                                  end_err, sizeof end_err) != STORE_OK)
+                log_warn("pipeline: task %s: %s", settle[k]->task_id, end_err);
+        if (store_batch_end(env->store, rc == SKALD_OK ? STORE_OK : STORE_EIO, end_err,
+                            sizeof end_err) != STORE_OK && rc == SKALD_OK) {
+            snprintf(err, sizeof err, "%s", end_err);
+            rc = SKALD_EIO;
+        }
+    }
+    if (rc != SKALD_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (items[i].valid)
+                pipeline_outcome(p, env, queue, &items[i], rc, err);
+        return;
+    }
+    char qerr[512];
+    atomic_int never = 0;
+    struct skald_call_ctx ctx = {sizeof ctx, 0, clock_monotonic_ns() + 30000000000LL, &never, qerr,
+                                 sizeof qerr};
+    atomic_fetch_add(&p->processed[1], n_ids);
+    if (n_ids && plugin_instance_ops(queue, queue)->ack(queue->handle, &ctx, ids, n_ids, p->owner,
+                                                        NULL) != SKALD_OK)
+        log_warn("pipeline: ack of %zu embedding jobs: %s", n_ids, qerr);
     if (n_settle)
         waiters_poke(env->app->waiters);
 }
@@ -323,13 +344,15 @@ static size_t pipeline_embed_batch(struct pipeline *p, const struct pipeline_env
             char one_err[512] = "";
             int one = items[i].valid ? embed_jobs_run(env, &items[i].job, 1, one_err, sizeof one_err)
                                      : SKALD_EINVAL;
+            if (one == SKALD_OK)
+                one = embed_jobs_done(env, &items[i].job, 1, one_err, sizeof one_err);
             pipeline_outcome(p, env, queue, &items[i], one,
                              items[i].valid ? one_err : items[i].decode_error);
         }
         return n;
     }
     if (rc == SKALD_OK) {
-        pipeline_ack_batch(p, env, queue, items, n);
+        pipeline_ack_batch(p, env, queue, items, n, jobs, n_jobs);
         return n;
     }
     for (size_t i = 0; i < n; i++)
@@ -354,7 +377,11 @@ static size_t pipeline_run_embed(struct pipeline *p, const struct pipeline_env *
     struct leased_job *items = m->items;
     struct job *jobs = m->jobs;
     uint64_t *watches = m->watches;
-    struct lease_batch b = {items, 0, PIPELINE_EMBED_LEASE};
+    struct plugin_instance *emb = pipeline_env_backend(env, BACKEND_EMBEDDING);
+    size_t cap = emb ? (size_t)plugin_instance_ops(emb, embedding)->max_batch(emb->handle) *
+                           PIPELINE_EMBED_CALLS_PER_LEASE
+                     : PIPELINE_EMBED_LEASE;
+    struct lease_batch b = {items, 0, cap < PIPELINE_EMBED_LEASE ? cap : PIPELINE_EMBED_LEASE};
     size_t n = pipeline_lease(p, env, queue, JOB_TOPIC_EMBEDDING, &b);
     size_t n_jobs = 0;
     /* One call embeds the whole batch: a cancel of any of its tasks cancels it (the others are
@@ -365,7 +392,8 @@ static size_t pipeline_run_embed(struct pipeline *p, const struct pipeline_env *
             jobs[n_jobs++] = items[i].job;
     }
     size_t handled = pipeline_embed_batch(p, env, queue, items, jobs, n, n_jobs);
-    for (size_t i = 0; i < n; i++)
+    /* Newest first: the watch list is a stack, so each unwatch finds its entry at the top. */
+    for (size_t i = n; i-- > 0;)
         task_cancel_unwatch(watches[i]);
     free(m);
     return handled;

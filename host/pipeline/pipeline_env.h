@@ -33,8 +33,11 @@ int semantic_job_give_up(const struct pipeline_env *env, const struct job *j, co
                          char *err, size_t err_cap);
 
 /* Runs n embed jobs as one batch: embeds every text of every node in max_batch chunks and upserts
- * all vectors in one atomic call. On failure nothing is marked done. */
+ * all vectors in one atomic call. Marks nothing done: embed_jobs_done does, after a success. */
 int embed_jobs_run(const struct pipeline_env *env, const struct job *jobs, size_t n, char *err,
                    size_t err_cap);
+/* Marks the nodes of n embed jobs done, in one store write. */
+int embed_jobs_done(const struct pipeline_env *env, const struct job *jobs, size_t n, char *err,
+                    size_t err_cap);
 
 #endif

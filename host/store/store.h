@@ -175,6 +175,14 @@ struct store_state_update {
 int store_set_states(struct store *st, const struct store_state_update *updates, size_t n,
                      size_t *missing, char *err, size_t err_cap);
 
+/* Runs the calling thread's store calls on st, until store_batch_end, in one transaction: a batch
+ * of small writes costs one commit, and reads in it see its writes. Each write call stays
+ * all-or-nothing (a savepoint). The store's write lock is held meanwhile, so keep a batch short
+ * and make no backend call in it. store_batch_end commits when rc is STORE_OK, else rolls the
+ * whole batch back; it returns the outcome (a failed commit, or a write SQLite undid whole). */
+int store_batch_begin(struct store *st, char *err, size_t err_cap);
+int store_batch_end(struct store *st, int rc, char *err, size_t err_cap);
+
 /* ---- Recovery and consistency ---- */
 
 /* Visits (across every account when account is NULL, else under root_uri of account, NULL = the

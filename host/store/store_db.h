@@ -23,6 +23,9 @@ enum store_stmt {
     STMT_BEGIN,
     STMT_COMMIT,
     STMT_ROLLBACK,
+    STMT_SAVEPOINT,
+    STMT_RELEASE,
+    STMT_ROLLBACK_TO,
     STMT_NODE_GET,          /* ?1 account, ?2 uri -> node columns */
     STMT_NODE_GET_CONTENT,  /* ?1 account, ?2 uri -> node columns, content, content_file */
     STMT_NODE_HEAD,         /* ?1 account, ?2 uri -> kind, revision, content_file, owner_user */
@@ -106,6 +109,7 @@ struct store_txn {
     struct store_conn *c;
     char (*collect)[65];
     size_t collect_len, collect_cap;
+    int nested; /* a savepoint inside the thread's store_batch transaction */
 };
 
 int store_txn_begin(struct store *st, struct store_txn *tx, char *err, size_t err_cap);

@@ -75,6 +75,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_SAVEPOINT] = "SAVEPOINT store_txn",
+    [STMT_RELEASE] = "RELEASE store_txn",
+    [STMT_ROLLBACK_TO] = "ROLLBACK TO store_txn",
     [STMT_NODE_GET] = "SELECT " NODE_COLUMNS " FROM nodes WHERE account = ?1 AND uri = ?2",
     [STMT_NODE_GET_CONTENT] = "SELECT " NODE_COLUMNS ", content, content_file FROM nodes"
                               " WHERE account = ?1 AND uri = ?2",
@@ -172,8 +175,17 @@ int store_sqlite_err(struct store_conn *c, int sqlite_rc, const char *what, char
     return store_errf(err, err_cap, code, "context.db: %s: %s", what, msg);
 }
 
+/* The calling thread's open store_batch: its store calls on st run on this transaction. */
+static _Thread_local struct {
+    struct store *st;
+    struct store_txn tx;
+    int broken; /* the transaction was rolled back under the batch (SQLite undid it) */
+} store_batch;
+
 struct store_conn *store_conn_acquire(struct store *st)
 {
+    if (store_batch.st == st)
+        return store_batch.tx.c;
     pthread_mutex_lock(&st->pool_lock);
     while (st->free_count == 0)
         pthread_cond_wait(&st->pool_free, &st->pool_lock);
@@ -184,6 +196,8 @@ struct store_conn *store_conn_acquire(struct store *st)
 
 void store_conn_release(struct store *st, struct store_conn *c)
 {
+    if (store_batch.st == st && c == store_batch.tx.c)
+        return;
     pthread_mutex_lock(&st->pool_lock);
     st->free_idx[st->free_count++] = (int)(c - st->conn);
     pthread_cond_signal(&st->pool_free);
@@ -237,6 +251,14 @@ int store_txn_begin(struct store *st, struct store_txn *tx, char *err, size_t er
 {
     memset(tx, 0, sizeof *tx);
     tx->st = st;
+    if (store_batch.st == st) {
+        /* Inside a batch: a savepoint keeps this write all-or-nothing within the batch. */
+        if (store_batch.broken)
+            return store_errf(err, err_cap, STORE_EIO, "context.db: the batch was rolled back");
+        tx->c = store_batch.tx.c;
+        tx->nested = 1;
+        return run_simple(tx->c, STMT_SAVEPOINT, "savepoint", err, err_cap);
+    }
     pthread_mutex_lock(&st->write_lock);
     tx->c = store_conn_acquire(st);
     int rc = run_simple(tx->c, STMT_BEGIN, "begin", err, err_cap);
@@ -250,6 +272,8 @@ int store_txn_begin(struct store *st, struct store_txn *tx, char *err, size_t er
 
 int store_txn_collect(struct store_txn *tx, const char *hash, char *err, size_t err_cap)
 {
+    if (tx->nested)
+        return store_txn_collect(&store_batch.tx, hash, err, err_cap);
     if (tx->collect_len == tx->collect_cap) {
         size_t cap = tx->collect_cap ? tx->collect_cap * 2 : 8;
         char(*grown)[65] = realloc(tx->collect, cap * sizeof *grown);
@@ -262,8 +286,26 @@ int store_txn_collect(struct store_txn *tx, const char *hash, char *err, size_t 
     return STORE_OK;
 }
 
+/* Ends a savepoint of the batch; the batch's commit makes it durable. */
+static int store_txn_end_nested(struct store_txn *tx, int rc, char *err, size_t err_cap)
+{
+    struct store_conn *c = tx->c;
+    char ignored[64];
+    if (rc == STORE_OK)
+        rc = run_simple(c, STMT_RELEASE, "release", err, err_cap);
+    if (rc != STORE_OK && !sqlite3_get_autocommit(c->db) &&
+        run_simple(c, STMT_ROLLBACK_TO, "rollback to", ignored, sizeof ignored) == STORE_OK)
+        run_simple(c, STMT_RELEASE, "release", ignored, sizeof ignored);
+    if (sqlite3_get_autocommit(c->db))
+        store_batch.broken = 1;
+    memset(tx, 0, sizeof *tx);
+    return rc;
+}
+
 int store_txn_end(struct store_txn *tx, int rc, char *err, size_t err_cap)
 {
+    if (tx->nested)
+        return store_txn_end_nested(tx, rc, err, err_cap);
     struct store_conn *c = tx->c;
     if (rc == STORE_OK) {
         rc = run_simple(c, STMT_COMMIT, "commit", err, err_cap);
@@ -288,6 +330,28 @@ int store_txn_end(struct store_txn *tx, int rc, char *err, size_t err_cap)
     pthread_mutex_unlock(&tx->st->write_lock);
     memset(tx, 0, sizeof *tx);
     return rc;
+}
+
+int store_batch_begin(struct store *st, char *err, size_t err_cap)
+{
+    if (store_batch.st)
+        return store_errf(err, err_cap, STORE_EINVAL, "a store batch is already open");
+    int rc = store_txn_begin(st, &store_batch.tx, err, err_cap);
+    if (rc == STORE_OK) {
+        store_batch.st = st;
+        store_batch.broken = 0;
+    }
+    return rc;
+}
+
+int store_batch_end(struct store *st, int rc, char *err, size_t err_cap)
+{
+    if (store_batch.st != st)
+        return store_errf(err, err_cap, STORE_EINVAL, "no store batch is open");
+    if (rc == STORE_OK && store_batch.broken)
+        rc = store_errf(err, err_cap, STORE_EIO, "context.db: the batch was rolled back");
+    store_batch.st = NULL;
+    return store_txn_end(&store_batch.tx, rc, err, err_cap);
 }
 
 void store_subtree_bounds(const char *uri, char *lo, char *hi)
