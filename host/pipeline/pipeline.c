@@ -392,8 +392,7 @@ static size_t pipeline_run_embed(struct pipeline *p, const struct pipeline_env *
             jobs[n_jobs++] = items[i].job;
     }
     size_t handled = pipeline_embed_batch(p, env, queue, items, jobs, n, n_jobs);
-    /* Newest first: the watch list is a stack, so each unwatch finds its entry at the top. */
-    for (size_t i = n; i-- > 0;)
+    for (size_t i = 0; i < n; i++)
         task_cancel_unwatch(watches[i]);
     free(m);
     return handled;

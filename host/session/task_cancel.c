@@ -17,14 +17,18 @@ struct cancel_watch {
     struct cancel_watch *next;
 };
 
+/* Watches hashed by token: the pipeline adds and drops one per job, thousands a second, while a
+ * cancel (rare) looks through them all. */
+#define CANCEL_BUCKETS 256
+
 static pthread_mutex_t cancel_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct cancel_watch *cancel_watches;
+static struct cancel_watch *cancel_watches[CANCEL_BUCKETS];
 static uint64_t cancel_next_token;
 
 uint64_t task_cancel_watch(const char *task_id, atomic_int *flag, task_cancel_force_fn force,
                            void *arg, uint64_t seq)
 {
-    if (!task_id || !*task_id || strlen(task_id) >= sizeof cancel_watches->task_id)
+    if (!task_id || !*task_id || strlen(task_id) >= sizeof ((struct cancel_watch *)0)->task_id)
         return 0;
     struct cancel_watch *w = calloc(1, sizeof *w);
     if (!w)
@@ -36,8 +40,8 @@ uint64_t task_cancel_watch(const char *task_id, atomic_int *flag, task_cancel_fo
     w->seq = seq;
     pthread_mutex_lock(&cancel_lock);
     w->token = ++cancel_next_token;
-    w->next = cancel_watches;
-    cancel_watches = w;
+    w->next = cancel_watches[w->token % CANCEL_BUCKETS];
+    cancel_watches[w->token % CANCEL_BUCKETS] = w;
     pthread_mutex_unlock(&cancel_lock);
     return w->token;
 }
@@ -47,7 +51,8 @@ void task_cancel_unwatch(uint64_t token)
     if (!token)
         return;
     pthread_mutex_lock(&cancel_lock);
-    for (struct cancel_watch **pp = &cancel_watches; *pp; pp = &(*pp)->next)
+    for (struct cancel_watch **pp = &cancel_watches[token % CANCEL_BUCKETS]; *pp;
+         pp = &(*pp)->next)
         if ((*pp)->token == token) {
             struct cancel_watch *w = *pp;
             *pp = w->next;
@@ -62,12 +67,13 @@ static unsigned cancel_pending(const char *task_id, int raise)
 {
     unsigned n = 0;
     pthread_mutex_lock(&cancel_lock);
-    for (struct cancel_watch *w = cancel_watches; w; w = w->next)
-        if (strcmp(w->task_id, task_id) == 0) {
-            if (raise)
-                atomic_store(w->flag, 1);
-            n++;
-        }
+    for (size_t b = 0; b < CANCEL_BUCKETS; b++)
+        for (struct cancel_watch *w = cancel_watches[b]; w; w = w->next)
+            if (strcmp(w->task_id, task_id) == 0) {
+                if (raise)
+                    atomic_store(w->flag, 1);
+                n++;
+            }
     pthread_mutex_unlock(&cancel_lock);
     return n;
 }
@@ -82,14 +88,15 @@ unsigned task_cancel_run(const char *task_id)
     for (;;) {
         struct cancel_watch found = {0};
         pthread_mutex_lock(&cancel_lock);
-        for (struct cancel_watch **pp = &cancel_watches; *pp; pp = &(*pp)->next)
-            if (strcmp((*pp)->task_id, task_id) == 0) {
-                struct cancel_watch *w = *pp;
-                found = *w;
-                *pp = w->next;
-                free(w);
-                break;
-            }
+        for (size_t b = 0; b < CANCEL_BUCKETS && !found.token; b++)
+            for (struct cancel_watch **pp = &cancel_watches[b]; *pp; pp = &(*pp)->next)
+                if (strcmp((*pp)->task_id, task_id) == 0) {
+                    struct cancel_watch *w = *pp;
+                    found = *w;
+                    *pp = w->next;
+                    free(w);
+                    break;
+                }
         pthread_mutex_unlock(&cancel_lock);
         if (!found.token)
             break;
