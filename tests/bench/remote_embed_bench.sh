@@ -3,23 +3,27 @@
 # For each max_batch (1, 16, 64): documents are imported (temp_upload + POST /api/v1/resources,
 # processing_mode vectors_only, so every job is an embedding job) while the mock provider holds
 # every embedding call, so the jobs queue up durably; that daemon stops, the mock starts answering
-# every call after 20 ms, and a new daemon on the same data dir drains the queue through
+# every call 20 ms after it was sent (--from-arrival: the mock's own JSON work inside the 20 ms),
+# and a new daemon on the same data dir drains the queue through
 # embed_openai. Two rates: whole drain = vector records stored / time from the second daemon's
 # /ready to the end of POST /api/v1/system/wait (startup recovery's re-scan of the queued nodes
 # runs inside it); steady state = the rate between 10 % and 90 % of the embedding jobs done,
 # polled from /metrics every 100 ms (the target is judged on this one). Ideal = max_batch x
-# concurrency / 20 ms, where concurrency is
-# the pipeline's threads (each keeps one embedding call in flight; the plugin's max_concurrent is
-# above it), and the mock's highest in-flight count is shown beside it. Everything binds
-# 127.0.0.1 and is stopped at exit.
+# concurrency / 20 ms, where concurrency = min(pipeline threads, the plugin's max_concurrent):
+# each thread keeps at most one embedding call in flight. The mock's highest in-flight count is
+# shown beside it. Everything binds 127.0.0.1 and is stopped at exit.
 # usage: tests/bench/remote_embed_bench.sh [BUILD_DIR]    (default: build)
 # BENCH_BATCHES="64" runs only those max_batch values; BENCH_THREADS sets [server]
-# pipeline_threads (4); BENCH_KEEP=1 keeps the logs.
+# pipeline_threads (4); BENCH_MAX_CONCURRENT embed_openai's max_concurrent (8); BENCH_KEEP=1
+# keeps the logs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=$(realpath "${1:-build}")
 latency_ms=${BENCH_LATENCY_MS:-20}
 pipeline_threads=${BENCH_THREADS:-4} # [server] pipeline_threads, default 4
+max_concurrent=${BENCH_MAX_CONCURRENT:-8} # embed_openai's in-flight limit
+# Calls in flight at most: one per pipeline thread, capped by the plugin's limit.
+concurrency=$((pipeline_threads < max_concurrent ? pipeline_threads : max_concurrent))
 for t in host/skald tests/tools/skald-ingest tests/tools/skald-free-port tests/tools/skald-jsonq \
          tests/mock_provider/skald-mock-provider; do
   [ -x "$build/$t" ] || { echo "build first: $build/$t missing" >&2; exit 1; }
@@ -53,7 +57,7 @@ wait_ready() {
 }
 
 "$build/tests/mock_provider/skald-mock-provider" --port-file "$work/mock.port" --dims 64 \
-  --delay-ms "$latency_ms" > "$work/mock.log" 2>&1 & pids+=($!)
+  --delay-ms "$latency_ms" --from-arrival 1 > "$work/mock.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do [ -s "$work/mock.port" ] && break; sleep 0.05; done
 mock="http://127.0.0.1:$(cat "$work/mock.port")"
 script() { curl -sf -o /dev/null -X POST --data-binary "{\"steps\":$1}" "$mock/_script"; }
@@ -79,7 +83,7 @@ base_url = $mock
 model = bench
 dimensions = 64
 max_batch = $batch
-max_concurrent = 8
+max_concurrent = $max_concurrent
 timeout = 60
 [vlm]
 plugin = vlm_extractive
@@ -121,7 +125,7 @@ INI
   wait "$pid" || true
   # Steady state: from the first sample at 10 % of the jobs to the first at 90 %, in texts (a
   # directory's job has two).
-  awk -v n="$texts" -v a="$t0" -v b="$t1" -v bt="$batch" -v c="$pipeline_threads" \
+  awk -v n="$texts" -v a="$t0" -v b="$t1" -v bt="$batch" -v c="$concurrency" \
     -v l="$latency_ms" -v calls="$calls" -v f="$inflight" '
     { t[NR] = $1; v[NR] = $2 }
     END {
@@ -138,7 +142,7 @@ INI
 
 declare -A docs=([1]=${BENCH_DOCS_1:-1000} [16]=${BENCH_DOCS_16:-6000} [64]=${BENCH_DOCS_64:-20000})
 {
-  echo "Run $(date -u +%Y-%m-%d) on $(nproc) cores: mock provider answering every embedding call after ${latency_ms} ms, embed_openai, vlm_extractive, vector_flat, queue_sqlite; concurrency = $pipeline_threads pipeline threads (max_concurrent 8); vectors_only imports, so the drain is embedding work only."
+  echo "Run $(date -u +%Y-%m-%d) on $(nproc) cores: mock provider answering every embedding call after ${latency_ms} ms, embed_openai, vlm_extractive, vector_flat, queue_sqlite; concurrency = $concurrency calls in flight ($pipeline_threads pipeline threads, max_concurrent $max_concurrent); vectors_only imports, so the drain is embedding work only."
   echo
   echo "| max_batch | documents | texts embedded | drain s | whole drain texts/s | ratio | steady texts/s | ratio | ideal texts/s | embedding calls | most in flight |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"

@@ -3,8 +3,11 @@
  * /chat/completions, Jina/Cohere-style /rerank) on 127.0.0.1, for the remote plugins' tests.
  *
  *   skald-mock-provider [--port N] [--port-file FILE] [--dims N] [--delay-ms N]
+ *                       [--from-arrival 1]
  *
  * --port 0 (the default) takes a free port; the port is written to FILE once listening.
+ * --from-arrival 1 (for benchmarks): a delay runs from the request's arrival and the mock's own
+ * parsing happens inside it, so a call is answered delay_ms after it was sent, not later.
  * Control routes:
  *   POST /_script {"steps":[{"mode":M, "count":N, "delay_ms":D, "retry_after":S, "message":T,
  *                  "status":C}, ...]}
@@ -75,7 +78,17 @@ struct mock_request {
     char *data;
     size_t len;
     int too_big;
+    int64_t arrival_ns; /* CLOCK_MONOTONIC at the first call for this request */
 };
+
+static int mock_from_arrival;
+
+static int64_t mock_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static struct mock_step mock_next_step(void)
 {
@@ -106,6 +119,19 @@ static int mock_client_gone(struct MHD_Connection *c)
         return 1;
     char byte;
     return recv(ci->connect_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* Waits until CLOCK_MONOTONIC reaches until_ns in slices of at most 10 ms. Returns 0, or -1 when
+ * the client left. */
+static int mock_wait_until(struct MHD_Connection *c, int64_t until_ns)
+{
+    for (int64_t left; (left = until_ns - mock_now_ns()) > 0 && !atomic_load(&mock_stopping);) {
+        if (mock_client_gone(c))
+            return -1;
+        struct timespec ts = {0, left < 10000000 ? (long)left : 10000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
 }
 
 /* Waits ms (forever when ms < 0) in 10 ms slices. Returns 0, or -1 when the client left. */
@@ -410,13 +436,21 @@ static enum MHD_Result mock_model_route(struct MHD_Connection *c, int which,
         mock_max_in_flight = mock_in_flight;
     pthread_mutex_unlock(&mock_lock);
     struct mock_step s = mock_next_step();
-    int gone = mock_wait(c, strcmp(s.mode, "hang") == 0 ? -1 : s.delay_ms) != 0;
-    enum MHD_Result ok = MHD_NO;
-    if (!gone && !atomic_load(&mock_stopping)) {
-        json_t *req = b->data ? json_loadb(b->data, b->len, 0, NULL) : NULL;
-        ok = mock_answer(c, which, req, &s);
-        json_decref(req);
+    int hang = strcmp(s.mode, "hang") == 0;
+    json_t *req = NULL;
+    int gone;
+    if (mock_from_arrival && !hang) {
+        req = b->data ? json_loadb(b->data, b->len, 0, NULL) : NULL;
+        gone = mock_wait_until(c, b->arrival_ns + (int64_t)s.delay_ms * 1000000) != 0;
+    } else {
+        gone = mock_wait(c, hang ? -1 : s.delay_ms) != 0;
+        if (!gone)
+            req = b->data ? json_loadb(b->data, b->len, 0, NULL) : NULL;
     }
+    enum MHD_Result ok = MHD_NO;
+    if (!gone && !atomic_load(&mock_stopping))
+        ok = mock_answer(c, which, req, &s);
+    json_decref(req);
     pthread_mutex_lock(&mock_lock);
     mock_in_flight--;
     if (gone)
@@ -460,6 +494,8 @@ static enum MHD_Result mock_handle(void *cls, struct MHD_Connection *c, const ch
         /* Answering from the first call would turn keep-alive off (measured-limits.md). */
         b = calloc(1, sizeof *b);
         *con_cls = b;
+        if (b)
+            b->arrival_ns = mock_now_ns();
         return b ? MHD_YES : MHD_NO;
     }
     if (*upload_size) {
@@ -526,6 +562,8 @@ static int mock_parse_args(int argc, char **argv, long *port, const char **port_
             mock_dims = v;
         else if (strcmp(argv[i], "--delay-ms") == 0 && is_number)
             mock_default_delay_ms = v;
+        else if (strcmp(argv[i], "--from-arrival") == 0 && is_number && v <= 1)
+            mock_from_arrival = (int)v;
         else
             return -1;
     }
@@ -551,7 +589,7 @@ int main(int argc, char **argv)
     const char *port_file = NULL;
     if (mock_parse_args(argc, argv, &port, &port_file) != 0) {
         fprintf(stderr, "usage: skald-mock-provider [--port N] [--port-file FILE] [--dims N] "
-                        "[--delay-ms N]\n");
+                        "[--delay-ms N] [--from-arrival 1]\n");
         return 2;
     }
     mock_answers = json_object();
