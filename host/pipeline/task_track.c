@@ -19,21 +19,6 @@ struct settle_scan {
     char first_error[512];
 };
 
-static int settle_visit(void *arg, const struct store_node *node)
-{
-    struct settle_scan *s = arg;
-    if (node->semantic == STORE_PROC_PENDING || node->vectors == STORE_PROC_PENDING) {
-        s->pending++;
-        return 1;
-    }
-    if (node->semantic == STORE_PROC_FAILED || node->vectors == STORE_PROC_FAILED) {
-        if (s->failed++ == 0)
-            snprintf(s->first_error, sizeof s->first_error, "%s: %s", node->uri,
-                     node->last_error ? node->last_error : "processing failed");
-    }
-    return 0;
-}
-
 /* An admin_reindex task keeps the result shape its route stored when it queued the jobs, with the
  * counts filled in; NULL (the caller builds the generic result) when there is none. */
 static char *task_track_reindex_result(const struct store_task *t)
@@ -71,11 +56,9 @@ int task_track_settle(struct store *st, const char *account, const char *task_id
         return STORE_OK;
     }
     struct settle_scan s = {0};
-    unsigned mask = 1u << STORE_PROC_PENDING | 1u << STORE_PROC_FAILED;
-    rc = store_scan_states(st, account, t.resource_id, mask, settle_visit, &s, err, err_cap);
-    if (rc == STORE_ENOTFOUND) {
-        rc = STORE_OK; /* the resource was removed meanwhile: nothing is left to wait for */
-    }
+    /* A resource removed meanwhile counts nothing open: nothing is left to wait for. */
+    rc = store_count_open(st, account, t.resource_id, &s.pending, &s.failed, s.first_error,
+                          sizeof s.first_error, err, err_cap);
     if (rc == STORE_OK && s.pending == 0) {
         char *text = task_track_reindex_result(&t);
         if (!text) {

@@ -185,6 +185,14 @@ int store_batch_end(struct store *st, int rc, char *err, size_t err_cap);
 
 /* ---- Recovery and consistency ---- */
 
+/* Counts the nodes of account under root_uri (root_uri included) with open work: *pending those
+ * whose semantic or vectors state is PENDING, *failed the others with one FAILED. When *failed,
+ * first_failed gets "uri: error" of the first such node in URI order. One pass of two aggregate
+ * queries, no node decoded: what settling a task asks after every batch. */
+int store_count_open(struct store *st, const char *account, const char *root_uri,
+                     uint64_t *pending, uint64_t *failed, char *first_failed, size_t ff_cap,
+                     char *err, size_t err_cap);
+
 /* Visits (across every account when account is NULL, else under root_uri of account, NULL = the
  * whole account) the stored nodes whose semantic or vectors state is in state_mask (bit
  * 1 << enum store_proc_state), in (account, uri) order, root_uri included. */

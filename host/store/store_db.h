@@ -48,6 +48,9 @@ enum store_stmt {
     STMT_NODE_SET_VECTORS,  /* ?1 account, ?2 uri, ?3 state, ?4 error */
     STMT_SCAN_ALL_PAGE,     /* ?1 after account, ?2 after uri, ?3 mask, ?4 limit */
     STMT_SCAN_SUBTREE_PAGE, /* ?1 account, ?2 after uri, ?3 lo, ?4 hi, ?5 mask, ?6 limit */
+    STMT_OPEN_ROOT,         /* ?1 account, ?2 uri -> pending, failed (0/1 each) */
+    STMT_OPEN_SUBTREE,      /* ?1 account, ?2 lo, ?3 hi -> pending, failed counts */
+    STMT_OPEN_FIRST_FAILED, /* ?1 account, ?2 uri, ?3 lo, ?4 hi -> uri, last_error */
     STMT_TASK_INSERT,
     STMT_TASK_GET,          /* ?1 task_id, ?2 account, ?3 user or NULL */
     STMT_TASK_UPDATE,       /* ?1 task_id, ?2 status, ?3 stage, ?4 result, ?5 error, ?6 now */

@@ -139,6 +139,18 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "SELECT " NODE_COLUMNS " FROM nodes WHERE account = ?1 AND uri > ?2 AND uri >= ?3"
         " AND uri < ?4 AND (((1 << semantic) | (1 << vectors)) & ?5) != 0"
         " ORDER BY uri LIMIT ?6",
+    /* Open work: pending wins over failed, as a task waits for its pending nodes first. */
+    [STMT_OPEN_ROOT] = "SELECT (semantic = 1 OR vectors = 1),"
+                       " (semantic <> 1 AND vectors <> 1 AND (semantic = 3 OR vectors = 3))"
+                       " FROM nodes WHERE account = ?1 AND uri = ?2",
+    [STMT_OPEN_SUBTREE] =
+        "SELECT coalesce(sum(semantic = 1 OR vectors = 1), 0),"
+        " coalesce(sum(semantic <> 1 AND vectors <> 1 AND (semantic = 3 OR vectors = 3)), 0)"
+        " FROM nodes WHERE account = ?1 AND uri >= ?2 AND uri < ?3",
+    [STMT_OPEN_FIRST_FAILED] =
+        "SELECT uri, last_error FROM nodes WHERE account = ?1 AND (uri = ?2 OR (uri >= ?3"
+        " AND uri < ?4)) AND semantic <> 1 AND vectors <> 1 AND (semantic = 3 OR vectors = 3)"
+        " ORDER BY uri LIMIT 1",
     [STMT_TASK_INSERT] = "INSERT INTO tasks(" TASK_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
                          " ?8, ?9, ?10, ?10, ?11, ?12, ?13)",
     [STMT_TASK_GET] = "SELECT " TASK_COLUMNS " FROM tasks WHERE task_id = ?1 AND account = ?2"

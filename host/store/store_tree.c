@@ -248,6 +248,80 @@ int store_walk(struct store *st, const char *account, const char *root_uri, unsi
     return walk_dir(&w, root_uri, 1);
 }
 
+/* The SQL of STMT_OPEN_* spells the states as numbers. */
+_Static_assert(STORE_PROC_PENDING == 1 && STORE_PROC_FAILED == 3, "STMT_OPEN_* state numbers");
+
+/* Steps an STMT_OPEN_ROOT / STMT_OPEN_SUBTREE statement and adds its two columns. */
+static int count_open_step(struct store_conn *c, sqlite3_stmt *s, uint64_t *pending,
+                           uint64_t *failed, char *err, size_t err_cap)
+{
+    int src = sqlite3_step(s);
+    if (src == SQLITE_ROW) {
+        *pending += (uint64_t)sqlite3_column_int64(s, 0);
+        *failed += (uint64_t)sqlite3_column_int64(s, 1);
+    }
+    store_stmt_done(s);
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        return store_sqlite_err(c, src, "counting open work", err, err_cap);
+    return STORE_OK;
+}
+
+int store_count_open(struct store *st, const char *account, const char *root_uri,
+                     uint64_t *pending, uint64_t *failed, char *first_failed, size_t ff_cap,
+                     char *err, size_t err_cap)
+{
+    *pending = *failed = 0;
+    if (ff_cap)
+        first_failed[0] = '\0';
+    int rc = check_args(account, root_uri, err, err_cap);
+    if (rc != STORE_OK)
+        return rc;
+    size_t len = strlen(root_uri);
+    char *lo = malloc(len + 2), *hi = malloc(len + 2);
+    if (!lo || !hi) {
+        free(lo);
+        free(hi);
+        return store_errf(err, err_cap, STORE_ENOMEM, "out of memory");
+    }
+    store_subtree_bounds(root_uri, lo, hi);
+    struct store_conn *c = store_conn_acquire(st);
+    sqlite3_stmt *s = store_stmt(c, STMT_OPEN_ROOT, err, err_cap);
+    rc = s ? STORE_OK : STORE_EIO;
+    if (rc == STORE_OK) {
+        store_bind_text(s, 1, account, -1);
+        store_bind_text(s, 2, root_uri, -1);
+        rc = count_open_step(c, s, pending, failed, err, err_cap);
+    }
+    if (rc == STORE_OK && !(s = store_stmt(c, STMT_OPEN_SUBTREE, err, err_cap)))
+        rc = STORE_EIO;
+    if (rc == STORE_OK) {
+        store_bind_text(s, 1, account, -1);
+        store_bind_text(s, 2, lo, -1);
+        store_bind_text(s, 3, hi, -1);
+        rc = count_open_step(c, s, pending, failed, err, err_cap);
+    }
+    if (rc == STORE_OK && *failed && ff_cap) {
+        if (!(s = store_stmt(c, STMT_OPEN_FIRST_FAILED, err, err_cap))) {
+            rc = STORE_EIO;
+        } else {
+            store_bind_text(s, 1, account, -1);
+            store_bind_text(s, 2, root_uri, -1);
+            store_bind_text(s, 3, lo, -1);
+            store_bind_text(s, 4, hi, -1);
+            if (sqlite3_step(s) == SQLITE_ROW) {
+                const char *e = (const char *)sqlite3_column_text(s, 1);
+                snprintf(first_failed, ff_cap, "%s: %s", (const char *)sqlite3_column_text(s, 0),
+                         e ? e : "processing failed");
+            }
+            store_stmt_done(s);
+        }
+    }
+    store_conn_release(st, c);
+    free(lo);
+    free(hi);
+    return rc;
+}
+
 /* Visits root_uri itself when it is stored with a state in mask; *stopped when the visitor
  * asked to stop. */
 static int scan_root(struct store *st, const char *account, const char *root_uri, unsigned mask,

@@ -881,6 +881,57 @@ static void sidecars_summary_and_states(void **state)
                      STORE_ENOTFOUND);
 }
 
+/* What settling a task counts: pending wins, failed names its first node, siblings that share a
+ * prefix ("q" and "qq", "q.md") stay out, and a missing root counts nothing. */
+static void count_open_counts_a_subtree(void **state)
+{
+    struct fixture *f = *state;
+    put_file(f, "acme", "viking://resources/q/a.md", "a");  /* q: dir PENDING, a: vectors PENDING */
+    put_file(f, "acme", "viking://resources/q/b.md", "b");
+    put_file(f, "acme", "viking://resources/qq/c.md", "c"); /* outside q */
+    put_file(f, "acme", "viking://resources/q.md", "d");    /* outside q */
+    uint64_t pending, failed;
+    char first[256];
+    assert_int_equal(store_count_open(f->st, "acme", "viking://resources/q", &pending, &failed,
+                                      first, sizeof first, f->err, sizeof f->err),
+                     STORE_OK);
+    assert_int_equal(pending, 3); /* q, a.md, b.md */
+    assert_int_equal(failed, 0);
+    assert_string_equal(first, "");
+    const char *q = "viking://resources/q", *a = "viking://resources/q/a.md",
+               *b = "viking://resources/q/b.md";
+    for (int which = 0; which < 2; which++)
+        assert_int_equal(store_set_state(f->st, "acme", q, which, STORE_PROC_DONE, NULL, f->err,
+                                         sizeof f->err),
+                         STORE_OK);
+    assert_int_equal(store_set_state(f->st, "acme", a, 1, STORE_PROC_DONE, NULL, f->err,
+                                     sizeof f->err),
+                     STORE_OK);
+    assert_int_equal(store_set_state(f->st, "acme", b, 1, STORE_PROC_FAILED, "no model", f->err,
+                                     sizeof f->err),
+                     STORE_OK);
+    assert_int_equal(store_count_open(f->st, "acme", q, &pending, &failed, first, sizeof first,
+                                      f->err, sizeof f->err),
+                     STORE_OK);
+    assert_int_equal(pending, 0);
+    assert_int_equal(failed, 1);
+    assert_string_equal(first, "viking://resources/q/b.md: no model");
+    /* A file is a subtree of one. */
+    assert_int_equal(store_count_open(f->st, "acme", a, &pending, &failed, first, sizeof first,
+                                      f->err, sizeof f->err),
+                     STORE_OK);
+    assert_int_equal(pending + failed, 0);
+    assert_int_equal(store_count_open(f->st, "acme", "viking://resources/gone", &pending, &failed,
+                                      first, sizeof first, f->err, sizeof f->err),
+                     STORE_OK);
+    assert_int_equal(pending + failed, 0);
+    /* Another account's nodes stay out. */
+    assert_int_equal(store_count_open(f->st, "beta", q, &pending, &failed, first, sizeof first,
+                                      f->err, sizeof f->err),
+                     STORE_OK);
+    assert_int_equal(pending + failed, 0);
+}
+
 static void scan_states_finds_pending_and_failed(void **state)
 {
     struct fixture *f = *state;
@@ -1303,6 +1354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tags_replace_append_recursive, setup, teardown),
         cmocka_unit_test_setup_teardown(sidecars_summary_and_states, setup, teardown),
         cmocka_unit_test_setup_teardown(scan_states_finds_pending_and_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(count_open_counts_a_subtree, setup, teardown),
         cmocka_unit_test_setup_teardown(tasks_lifecycle_filters_and_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(accounts_are_independent, setup, teardown),
         cmocka_unit_test_setup_teardown(batch_is_all_or_nothing, setup, teardown),
