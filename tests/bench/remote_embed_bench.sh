@@ -14,14 +14,15 @@
 # shown beside it. Everything binds 127.0.0.1 and is stopped at exit.
 # usage: tests/bench/remote_embed_bench.sh [BUILD_DIR]    (default: build)
 # BENCH_BATCHES="64" runs only those max_batch values; BENCH_THREADS sets [server]
-# pipeline_threads (4); BENCH_MAX_CONCURRENT embed_openai's max_concurrent (8); BENCH_KEEP=1
-# keeps the logs.
+# pipeline_threads (4); BENCH_MAX_CONCURRENT embed_openai's max_concurrent (8); BENCH_ENCODING
+# its encoding_format (float); BENCH_KEEP=1 keeps the logs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=$(realpath "${1:-build}")
 latency_ms=${BENCH_LATENCY_MS:-20}
 pipeline_threads=${BENCH_THREADS:-4} # [server] pipeline_threads, default 4
 max_concurrent=${BENCH_MAX_CONCURRENT:-8} # embed_openai's in-flight limit
+encoding=${BENCH_ENCODING:-float}          # embed_openai's encoding_format
 # Calls in flight at most: one per pipeline thread, capped by the plugin's limit.
 concurrency=$((pipeline_threads < max_concurrent ? pipeline_threads : max_concurrent))
 for t in host/skald tests/tools/skald-ingest tests/tools/skald-free-port tests/tools/skald-jsonq \
@@ -84,6 +85,7 @@ model = bench
 dimensions = 64
 max_batch = $batch
 max_concurrent = $max_concurrent
+encoding_format = $encoding
 timeout = 60
 [vlm]
 plugin = vlm_extractive
@@ -142,7 +144,7 @@ INI
 
 declare -A docs=([1]=${BENCH_DOCS_1:-1000} [16]=${BENCH_DOCS_16:-6000} [64]=${BENCH_DOCS_64:-20000})
 {
-  echo "Run $(date -u +%Y-%m-%d) on $(nproc) cores: mock provider answering every embedding call after ${latency_ms} ms, embed_openai, vlm_extractive, vector_flat, queue_sqlite; concurrency = $concurrency calls in flight ($pipeline_threads pipeline threads, max_concurrent $max_concurrent); vectors_only imports, so the drain is embedding work only."
+  echo "Run $(date -u +%Y-%m-%d) on $(nproc) cores: mock provider answering every embedding call after ${latency_ms} ms, embed_openai, vlm_extractive, vector_flat, queue_sqlite; concurrency = $concurrency calls in flight ($pipeline_threads pipeline threads, max_concurrent $max_concurrent), encoding_format $encoding; vectors_only imports, so the drain is embedding work only."
   echo
   echo "| max_batch | documents | texts embedded | drain s | whole drain texts/s | ratio | steady texts/s | ratio | ideal texts/s | embedding calls | most in flight |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"

@@ -17,7 +17,8 @@
  *        the client leaves or the mock stops), 429 (Retry-After when retry_after is given: a
  *        number or a string), 500, error (status C), malformed (200 with broken JSON),
  *        wrong_dims (one value too many per vector), fewer (one vector fewer than inputs).
- *        message replaces the error text of 429, 500 and error.
+ *        message replaces the error text of 429, 500 and error. A request with
+ *        "encoding_format":"base64" gets its vectors as base64 of little-endian float32.
  *   GET  /_stats  {"requests","in_flight","max_in_flight","connections","paths":{...},
  *                  "answers":{"200":N,...},"abandoned"}
  *   POST /_reset  zeroes the counters (max_in_flight restarts from what is in flight now) and
@@ -177,8 +178,44 @@ static json_t *mock_vector(const char *text, long dims)
     return v;
 }
 
+/* A vector as OpenAI's encoding_format "base64" sends it: little-endian float32, base64. */
+static json_t *mock_vector_base64(json_t *v)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = json_array_size(v), len = n * 4;
+    unsigned char *raw = malloc(len ? len : 1);
+    char *text = malloc((len + 2) / 3 * 4 + 1);
+    json_t *out = NULL;
+    if (raw && text) {
+        for (size_t d = 0; d < n; d++) {
+            float f = (float)json_real_value(json_array_get(v, d));
+            uint32_t bits;
+            memcpy(&bits, &f, 4);
+            for (int b = 0; b < 4; b++)
+                raw[d * 4 + (size_t)b] = (unsigned char)(bits >> (8 * b));
+        }
+        size_t o = 0;
+        for (size_t i = 0; i < len; i += 3) {
+            uint32_t w = (uint32_t)raw[i] << 16 | (i + 1 < len ? (uint32_t)raw[i + 1] << 8 : 0) |
+                         (i + 2 < len ? raw[i + 2] : 0);
+            text[o++] = abc[w >> 18 & 63];
+            text[o++] = abc[w >> 12 & 63];
+            text[o++] = i + 1 < len ? abc[w >> 6 & 63] : '=';
+            text[o++] = i + 2 < len ? abc[w & 63] : '=';
+        }
+        text[o] = '\0';
+        out = json_string(text);
+    }
+    free(raw);
+    free(text);
+    json_decref(v);
+    return out;
+}
+
 static json_t *mock_embeddings(json_t *req, const struct mock_step *s)
 {
+    const char *format = json_string_value(json_object_get(req, "encoding_format"));
+    int base64 = format && strcmp(format, "base64") == 0;
     json_t *input = json_object_get(req, "input");
     json_t *dims_j = json_object_get(req, "dimensions");
     long dims = json_is_integer(dims_j) ? (long)json_integer_value(dims_j) : mock_dims;
@@ -192,7 +229,9 @@ static json_t *mock_embeddings(json_t *req, const struct mock_step *s)
         const char *text = json_string_value(json_array_get(input, i));
         json_array_append_new(data, json_pack("{s:s, s:I, s:o}", "object", "embedding", "index",
                                               (json_int_t)i, "embedding",
-                                              mock_vector(text ? text : "", dims)));
+                                              base64 ? mock_vector_base64(mock_vector(
+                                                           text ? text : "", dims))
+                                                     : mock_vector(text ? text : "", dims)));
     }
     return json_pack("{s:s, s:o, s:O}", "object", "list", "data", data, "model",
                      json_object_get(req, "model"));

@@ -686,6 +686,9 @@ static void config_errors_name_the_key(void **state)
     assert_contains(err, "key 'max_concurrent'");
     assert_null(try_instance("rerank_http", err, sizeof err, "dimensions", "64", NULL));
     assert_contains(err, "unknown key 'dimensions'");
+    assert_null(try_instance("embed_openai", err, sizeof err, "dimensions", "64",
+                             "encoding_format", "int8", NULL));
+    assert_contains(err, "key 'encoding_format': 'int8' is not float or base64");
 }
 
 static void metrics_show_calls_breaker_in_flight_latency(void **state)
@@ -738,6 +741,35 @@ static void embed_batches_and_dimensions_key(void **state)
         norm += (double)out[2 * DIMS + d] * out[2 * DIMS + d];
     assert_true(fabs(norm - 1.0) < 1e-3); /* the third vector landed in its own place */
     plugin_instance_destroy(inst);
+}
+
+/* encoding_format = base64: asked for in the request, the same vectors as with float, a wrong
+ * length still named. */
+static void embed_base64_vectors_match_float_ones(void **state)
+{
+    (void)state;
+    struct plugin_instance *as_float = instance("embed_openai", "dimensions", "64", NULL);
+    struct plugin_instance *as_base64 =
+        instance("embed_openai", "dimensions", "64", "encoding_format", "base64", NULL);
+    float f[3 * DIMS], b[3 * DIMS];
+    struct call c;
+    call_init(&c, 5000);
+    assert_int_equal(embed(as_float, &c, 3, f), SKALD_OK);
+    call_init(&c, 5000);
+    assert_int_equal(embed(as_base64, &c, 3, b), SKALD_OK);
+    json_t *last = mock_call("/_last", NULL);
+    json_t *body = json_loads(json_string_value(json_object_get(last, "body")), 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(body, "encoding_format")), "base64");
+    json_decref(body);
+    json_decref(last);
+    for (int i = 0; i < 3 * DIMS; i++)
+        assert_true(fabsf(f[i] - b[i]) < 1e-6f);
+    mock_script("[{\"mode\":\"wrong_dims\"}]");
+    char err[1024];
+    assert_int_equal(embed_once(as_base64, 5000, err, sizeof err), SKALD_EINVAL);
+    assert_contains(err, "dimension 65");
+    plugin_instance_destroy(as_float);
+    plugin_instance_destroy(as_base64);
 }
 
 struct text_sink {
@@ -827,6 +859,7 @@ int main(void)
         cmocka_unit_test_setup(config_errors_name_the_key, reset_mock),
         cmocka_unit_test_setup(metrics_show_calls_breaker_in_flight_latency, reset_mock),
         cmocka_unit_test_setup(embed_batches_and_dimensions_key, reset_mock),
+        cmocka_unit_test_setup(embed_base64_vectors_match_float_ones, reset_mock),
         cmocka_unit_test_setup(vlm_passes_images_and_caps_tokens, reset_mock),
         cmocka_unit_test_setup(rerank_scores_follow_the_provider, reset_mock),
     };
