@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static void plugin_vformat(char *err, size_t err_cap, const char *fmt, va_list ap)
 {
@@ -120,4 +121,18 @@ char *plugin_path_in_data_dir(const struct skald_host *host, const char *name)
     if (p)
         snprintf(p, len, "%s/%s", host->data_dir, name);
     return p;
+}
+
+int plugin_call_sleep_until(const struct skald_host *host, const struct skald_call_ctx *ctx,
+                            int64_t until_ns)
+{
+    for (;;) {
+        int64_t now = host->now_monotonic_ns();
+        int rc = skald_call_check(ctx, now);
+        if (rc != SKALD_OK || now >= until_ns)
+            return rc;
+        int64_t left = until_ns - now;
+        struct timespec nap = {0, left < 10000000 ? (long)left : 10000000L};
+        nanosleep(&nap, NULL);
+    }
 }

@@ -16,6 +16,12 @@ int plugin_fail(char *err, size_t err_cap, int rc, const char *fmt, ...)
 int plugin_call_fail(const struct skald_call_ctx *ctx, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Sleeps until host's monotonic clock reaches until_ns (INT64_MAX: until stopped), in naps of at
+ * most 10 ms, returning early with ctx's status once its deadline passes or it is cancelled.
+ * SKALD_OK when until_ns was reached. */
+int plugin_call_sleep_until(const struct skald_host *host, const struct skald_call_ctx *ctx,
+                            int64_t until_ns);
+
 /* Fails with SKALD_EINVAL naming the first key of host->config not in `allowed` (NULL-terminated). */
 int plugin_config_check_keys(const struct skald_host *host, const char *const *allowed, char *err,
                              size_t err_cap);

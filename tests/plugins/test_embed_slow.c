@@ -73,16 +73,10 @@ static int test_embed_slow_embed(void *instance, const struct skald_call_ctx *ct
     if (t->hang)
         for (;;)
             test_embed_slow_nap();
-    int64_t until = t->host->now_monotonic_ns() + (int64_t)t->delay_ms * 1000000;
-    for (;;) {
-        int64_t now = t->host->now_monotonic_ns();
-        int rc = skald_call_check(ctx, now);
-        if (rc != SKALD_OK)
-            return rc;
-        if (now >= until)
-            break;
-        test_embed_slow_nap();
-    }
+    int rc = plugin_call_sleep_until(t->host, ctx,
+                                     t->host->now_monotonic_ns() + (int64_t)t->delay_ms * 1000000);
+    if (rc != SKALD_OK)
+        return rc;
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
         while (texts[i][len])

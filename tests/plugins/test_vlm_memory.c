@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <skald/plugin.h>
 
@@ -209,12 +208,6 @@ static void extraction(struct out *o, const char *conv, int malformed)
     out_str(o, "{\"category\":\"gossip\",\"title\":\"rumour\",\"content\":\"not a category\"}\n");
 }
 
-static void nap(void)
-{
-    struct timespec ts = {0, 10 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-}
-
 static int memory_complete(void *instance, const struct skald_call_ctx *ctx,
                            const struct skald_vlm_request *req, skald_text_sink sink,
                            void *sink_arg)
@@ -229,13 +222,12 @@ static int memory_complete(void *instance, const struct skald_call_ctx *ctx,
             doc = req->messages[i].content;
     if (!doc)
         return plugin_call_fail(ctx, SKALD_EINVAL, "no message");
-    int64_t until = m->host->now_monotonic_ns() + (int64_t)m->delay_ms * 1000000;
     int hang = strstr(doc, m->hang_marker) != NULL;
-    while (hang || m->host->now_monotonic_ns() < until) {
-        if ((rc = skald_call_check(ctx, m->host->now_monotonic_ns())) != SKALD_OK)
-            return rc;
-        nap();
-    }
+    rc = plugin_call_sleep_until(m->host, ctx,
+                                 hang ? INT64_MAX
+                                      : m->host->now_monotonic_ns() + (int64_t)m->delay_ms * 1000000);
+    if (rc != SKALD_OK)
+        return rc;
     struct out o = {0};
     if (req->system && strstr(req->system, "skald memory extraction")) {
         const char *conv = strstr(doc, "<conversation>\n");

@@ -5,7 +5,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <skald/plugin.h>
 
@@ -56,17 +55,10 @@ static int vlm_slow_complete(void *instance, const struct skald_call_ctx *ctx,
 {
     (void)req;
     struct test_vlm_slow *t = instance;
-    int64_t until = t->host->now_monotonic_ns() + (int64_t)t->delay_ms * 1000000;
-    for (;;) {
-        int64_t now = t->host->now_monotonic_ns();
-        int rc = skald_call_check(ctx, now);
-        if (rc != SKALD_OK)
-            return rc;
-        if (now >= until)
-            break;
-        struct timespec nap = {0, 10 * 1000 * 1000};
-        nanosleep(&nap, NULL);
-    }
+    int rc = plugin_call_sleep_until(t->host, ctx,
+                                     t->host->now_monotonic_ns() + (int64_t)t->delay_ms * 1000000);
+    if (rc != SKALD_OK)
+        return rc;
     if (t->fail)
         return plugin_call_fail(ctx, SKALD_EUNAVAILABLE, "test_vlm_slow: told to fail");
     if (sink(sink_arg, t->answer, strlen(t->answer)) != 0)
