@@ -521,23 +521,20 @@ int session_engine_start(struct app *app, struct store *st, char *err, size_t er
     }
     e->app = app;
     e->store = st;
+    const char *what = "cannot make a condition variable";
     int rc = clock_cond_init(&e->wake);
-    if (rc != 0) {
-        snprintf(err, err_cap, "cannot make a condition variable: %s", strerror(rc));
-        session_lanes_free(e->lanes);
-        free(e->recovered);
-        free(e);
-        return -1;
-    }
-    pthread_mutex_init(&e->lock, NULL);
-    rc = pthread_create(&e->dispatcher, NULL, dispatcher_main, e);
-    if (rc == 0 && (rc = pthread_create(&e->watchdog, NULL, watchdog_main, e)) != 0) {
-        atomic_store(&e->stopping, 1);
-        session_engine_wake(e);
-        pthread_join(e->dispatcher, NULL);
+    if (rc == 0) {
+        pthread_mutex_init(&e->lock, NULL);
+        what = "cannot start the session threads";
+        rc = pthread_create(&e->dispatcher, NULL, dispatcher_main, e);
+        if (rc == 0 && (rc = pthread_create(&e->watchdog, NULL, watchdog_main, e)) != 0) {
+            atomic_store(&e->stopping, 1);
+            session_engine_wake(e);
+            pthread_join(e->dispatcher, NULL);
+        }
     }
     if (rc != 0) {
-        snprintf(err, err_cap, "cannot start the session threads: %s", strerror(rc));
+        snprintf(err, err_cap, "%s: %s", what, strerror(rc));
         session_lanes_free(e->lanes);
         free(e->recovered);
         free(e);
